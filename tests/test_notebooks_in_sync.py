@@ -1,0 +1,98 @@
+"""Every chapter notebook matches its source and carries the outputs of a clean, real run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NB_DIR = REPO / "notebooks"
+CHAPTERS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+SEED = REPO.parent / "shared" / "seed"
+
+
+def output_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with a notebook's stored outputs (empty when it looks like a clean run)."""
+    problems = []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if code and not any(c.get("execution_count") is not None for c in code):
+        problems.append("no executed code cell: run `python tools/notebooks.py run` on it")
+    for i, cell in enumerate(code):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                problems.append(f"code cell {i}: error output {out.get('ename')}")
+            elif out.output_type == "stream" and out.get("name") == "stderr":
+                problems.append(f"code cell {i}: stderr stream {out.get('text', '')[:80]!r}")
+    return problems
+
+
+def test_output_problems_flags_bad_notebooks():
+    ok = nbformat.v4.new_code_cell("1", execution_count=1)
+    assert output_problems(nbformat.v4.new_notebook(cells=[ok])) == []
+    fresh = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    assert "no executed code cell" in output_problems(fresh)[0]
+    err = nbformat.v4.new_code_cell("1/0", execution_count=1, outputs=[
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="", traceback=[])])
+    noisy = nbformat.v4.new_code_cell("x", execution_count=2, outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text="W0000 oneDNN\n")])
+    problems = output_problems(nbformat.v4.new_notebook(cells=[err, noisy]))
+    assert len(problems) == 2 and "ZeroDivisionError" in problems[0] and "stderr" in problems[1]
+
+
+def test_notebooks_match_their_sources():
+    result = subprocess.run([sys.executable, str(REPO / "tools" / "notebooks.py"), "check"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all notebooks match their sources" in result.stdout
+
+
+def test_every_chapter_has_a_source():
+    for nb in CHAPTERS:
+        assert (NB_DIR / "src" / f"{nb.stem}.py").exists(), f"{nb.name} has no src/{nb.stem}.py"
+
+
+def test_there_are_chapters():
+    assert any(nb.name == "00_welcome.ipynb" for nb in CHAPTERS)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_has_clean_stored_outputs(path):
+    problems = output_problems(nbformat.read(path, as_version=4))
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def _stored_text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+@pytest.mark.skipif(not (SEED / "OUTLINE.md").exists(), reason="shared/seed/OUTLINE.md absent")
+def test_welcome_course_map_lists_every_chapter_of_the_outline():
+    files = re.findall(r"^\| `notebooks/(\d\d_\w+\.ipynb)` \|", (SEED / "OUTLINE.md").read_text(),
+                       re.M)
+    assert len(files) == 15
+    shown = _stored_text(nbformat.read(NB_DIR / "00_welcome.ipynb", as_version=4))
+    missing = [f for f in files if f"`{f}`" not in shown]
+    assert not missing, f"the course map in 00_welcome lacks {missing}"
+
+
+@pytest.mark.skipif(not (SEED / "source-document.zh.md").exists(), reason="source absent")
+def test_glossary_chinese_terms_come_from_the_source_document():
+    from course_lib.glossary import GLOSSARY
+
+    doc = (SEED / "source-document.zh.md").read_text(encoding="utf-8")
+    assert len(GLOSSARY) >= 20
+    for term in GLOSSARY:
+        for zh in term.zh.split(" / "):
+            assert zh in doc, f"{term.en}: {zh!r} does not occur in the source document"
+    for required in ("困惑度", "注意力机制", "交叉熵", "词袋模型", "分词", "反向传播"):
+        assert any(required in t.zh for t in GLOSSARY), required
