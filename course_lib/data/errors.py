@@ -1,0 +1,244 @@
+"""The errors of ``course_lib.data``.
+
+Every message says what went wrong *and* what to do about it, because a learner meets these
+errors in a notebook cell with no one to ask.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+MIRROR_HINT = (
+    "To use a folder of verified copies instead (laid out <dataset>/<file>, e.g. the course's "
+    "shared/datasets), set COURSE_DATA_DIR to it, e.g. "
+    "`export COURSE_DATA_DIR=/path/to/shared/datasets` in the shell, or "
+    "`os.environ['COURSE_DATA_DIR'] = '/path/to/shared/datasets'` in a notebook (it is read "
+    "on every fetch)."
+)
+
+
+class DatasetError(Exception):
+    """Base class of every error raised by ``course_lib.data``.
+
+    Catch this to handle any data problem in one place.
+
+    Example:
+
+    >>> from course_lib import data
+    >>> try:
+    ...     data.fetch("no-such-dataset")
+    ... except data.DatasetError as err:
+    ...     print(type(err).__name__)
+    UnknownDatasetError
+    """
+
+
+class UnknownDatasetError(DatasetError, LookupError):
+    """A dataset name that is not in the registry.
+
+    Args:
+        name: the name that was asked for.
+        known: the names the registry holds.
+
+    Example:
+
+    >>> err = UnknownDatasetError("tinyshakespear", ["tinyshakespeare", "glove"])
+    >>> "Did you mean 'tinyshakespeare'?" in str(err)
+    True
+    """
+
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        self.known = sorted(known)
+        close = difflib.get_close_matches(str(name), self.known, n=1, cutoff=0.5)
+        self.suggestion = close[0] if close else None
+        hint = f" Did you mean {self.suggestion!r}?" if self.suggestion else ""
+        super().__init__(
+            f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(self.known)}. "
+            "`python -m course_lib.data list` shows them with sizes and licenses."
+        )
+
+
+class DatasetFileError(DatasetError, ValueError):
+    """A file of a dataset that was not named, or is not in the registry.
+
+    Raised when ``file`` is omitted for a dataset with several data files, or names a file
+    the dataset does not have.
+
+    Args:
+        name: the dataset name.
+        file: the file asked for, or ``None`` when it was omitted.
+        files: the files the dataset has.
+
+    Example:
+
+    >>> err = DatasetFileError("multi30k", None, ["train.en.gz", "train.de.gz"])
+    >>> "train.en.gz" in str(err)
+    True
+    """
+
+    def __init__(self, name: str, file: str | None, files: list[str]):
+        self.name = name
+        self.file = file
+        self.files = list(files)
+        listing = ", ".join(self.files)
+        if file is None:
+            msg = (
+                f"Dataset {name!r} has several files; say which one with file=..., "
+                f"e.g. fetch({name!r}, {self.files[0]!r}). Files: {listing}."
+            )
+        else:
+            msg = f"Dataset {name!r} has no file {file!r}. Its files: {listing}."
+        super().__init__(msg)
+
+
+class ChecksumError(DatasetError):
+    """A file whose SHA-256 (or size) differs from the registry.
+
+    Args:
+        dataset: the dataset name.
+        file: the file name inside the dataset.
+        path: where the bad content is (or was, when it has been removed).
+        expected: the SHA-256 the registry pins.
+        actual: the SHA-256 of the content found.
+        source: ``"mirror"``, ``"cache"`` or ``"download"``: decides the remedy.
+        expected_bytes: the size the registry pins.
+        actual_bytes: the size found.
+        url: the URL the content came from, for downloads.
+
+    Example:
+
+    >>> err = ChecksumError("glove", "g.txt", "/m/glove/g.txt", "ab" * 32, "cd" * 32, "mirror")
+    >>> "COURSE_DATA_DIR" in str(err)
+    True
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        file: str,
+        path,
+        expected: str,
+        actual: str,
+        source: str,
+        expected_bytes: int | None = None,
+        actual_bytes: int | None = None,
+        url: str | None = None,
+    ):
+        self.dataset = dataset
+        self.file = file
+        self.path = str(path)
+        self.expected = expected
+        self.actual = actual
+        self.source = source
+        self.url = url
+        sizes = ""
+        if expected_bytes is not None and actual_bytes is not None:
+            sizes = f" (expected {expected_bytes:,} bytes, got {actual_bytes:,})"
+        where = f"downloaded from {url}" if source == "download" else f"at {self.path}"
+        head = (
+            f"Checksum mismatch for {dataset}/{file} {where}{sizes}: "
+            f"expected sha256 {expected}, got {actual}. "
+        )
+        if source == "mirror":
+            remedy = (
+                "This file is in the mirror folder named by COURSE_DATA_DIR, which is read-only "
+                "to the course, so it was not replaced. Restore it from the course's data "
+                "release (or compare it with shared/datasets/MANIFEST.md), or unset "
+                "COURSE_DATA_DIR to download a fresh copy into your cache instead."
+            )
+        elif source == "download":
+            remedy = (
+                "The downloaded content is not the expected file (a truncated transfer, a "
+                "proxy or error page, or the file changed upstream); nothing was saved to "
+                f"{self.path}. Retry with `python -m course_lib.data download {dataset}`. "
+                + MIRROR_HINT
+            )
+        else:
+            remedy = (
+                f"Delete the file (`rm '{self.path}'`) and fetch again to re-download it, "
+                f"e.g. `python -m course_lib.data download {dataset}`."
+            )
+        super().__init__(head + remedy)
+
+
+class DownloadError(DatasetError):
+    """A download that failed: HTTP error, timeout, no network, or a derived file.
+
+    Args:
+        dataset: the dataset name.
+        file: the file name inside the dataset.
+        url: the URL that was tried (the last one, when alternates were tried too).
+        cause: what went wrong, in words (e.g. ``"HTTP 404 Not Found"``).
+        mirror: the value of COURSE_DATA_DIR, or ``None`` when unset.
+        advice: extra instructions, e.g. how to obtain a derived file.
+
+    Example:
+
+    >>> err = DownloadError("glove", "g.txt", "https://x/g.zip", "timed out after 60 s", None)
+    >>> "COURSE_DATA_DIR" in str(err)
+    True
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        file: str,
+        url: str,
+        cause: str,
+        mirror: str | None,
+        advice: str | None = None,
+    ):
+        self.dataset = dataset
+        self.file = file
+        self.url = url
+        self.cause = cause
+        self.mirror = mirror
+        where = (
+            f"The mirror folder {mirror} (COURSE_DATA_DIR) has no {dataset}/{file}."
+            if mirror
+            else "COURSE_DATA_DIR is not set, so there is no local mirror to fall back on."
+        )
+        parts = [f"Could not download {dataset}/{file} from {url}: {cause}.", where]
+        if advice:
+            parts.append(advice)
+        else:
+            parts.append(
+                "Check your network connection (a proxy may need HTTPS_PROXY) and retry "
+                f"`python -m course_lib.data download {dataset}`; a slow link may need a "
+                "longer COURSE_DOWNLOAD_TIMEOUT (seconds)."
+            )
+        parts.append(MIRROR_HINT)
+        super().__init__(" ".join(parts))
+
+
+class ArchiveError(DatasetError):
+    """An archive that is unsafe to extract, or lacks the member asked for.
+
+    Args:
+        archive: the archive path.
+        member: the offending member name.
+        reason: why it was refused.
+
+    Example:
+
+    >>> str(ArchiveError("a.zip", "../evil", "it escapes the target folder")).startswith("Refused")
+    True
+    """
+
+    def __init__(self, archive, member: str, reason: str, missing: bool = False):
+        self.archive = str(archive)
+        self.member = member
+        self.reason = reason
+        if missing:
+            msg = (
+                f"Archive {self.archive} has no member {member!r} ({reason}). The file at the "
+                "URL may have changed layout; check the registry entry's archive_member."
+            )
+        else:
+            msg = (
+                f"Refused to extract member {member!r} from {self.archive}: {reason}. "
+                "The archive may be damaged or malicious; delete it and download it again "
+                "from the dataset's canonical URL."
+            )
+        super().__init__(msg)

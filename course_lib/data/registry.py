@@ -1,0 +1,346 @@
+"""The dataset registry: what each dataset's files are, where they come from, and their hashes.
+
+The registry is ``datasets/registry.json`` at the repository root; a :class:`Registry` can also
+be built from a dict, which is how the tests serve files from a local HTTP server.
+
+Example:
+
+>>> from course_lib.data.registry import default_registry
+>>> reg = default_registry()
+>>> reg.info("tinyshakespeare").files[0].bytes
+1115394
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import DatasetError, DatasetFileError, UnknownDatasetError
+
+__all__ = [
+    "ENCODINGS",
+    "FORMATS",
+    "REGISTRY_PATH",
+    "DatasetInfo",
+    "FileInfo",
+    "Registry",
+    "default_registry",
+]
+
+REGISTRY_PATH = Path(__file__).resolve().parents[2] / "datasets" / "registry.json"
+FORMATS = ("text", "lines", "json", "jsonl", "tsv", "gz-lines", "glove")
+ENCODINGS = ("utf-8", "latin-1", "gzip+utf-8")
+ROLES = ("data", "doc")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a file can be downloaded from.
+
+    Args:
+        url: the URL.
+        archive_member: the member to extract when the URL is a zip or tar archive.
+
+    Example:
+
+    >>> Source("https://example.org/spa-eng.zip", "spa-eng/spa.txt").archive_member
+    'spa-eng/spa.txt'
+    """
+
+    url: str
+    archive_member: str | None = None
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a dataset, as pinned by the registry.
+
+    Args:
+        path: the file's name inside the dataset folder, e.g. ``"spa.txt"``.
+        url: the canonical URL (of the file, or of the archive holding it).
+        sha256: the SHA-256 of the file's bytes, lower-case hex.
+        bytes: the file's size.
+        encoding: ``"utf-8"``, ``"latin-1"`` or ``"gzip+utf-8"`` (gzip-compressed UTF-8).
+        format: one of ``text``, ``lines``, ``json``, ``jsonl``, ``tsv``, ``gz-lines``, ``glove``.
+        archive_member: the member to extract when ``url`` is an archive.
+        role: ``"data"``, or ``"doc"`` for a README or license shipped with the data.
+        alternates: other download sources, tried in order when ``url`` fails.
+        derived: ``True`` when the file is not a published file and cannot be re-made by
+            downloading ``url`` (the downloader then explains how to obtain it).
+        derivation: how a derived file was produced.
+        note: anything else a reader should know (e.g. an unusual encoding).
+
+    Example:
+
+    >>> from course_lib.data import info
+    >>> f = info("rt-polarity").file("rt-polarity.pos")
+    >>> f.encoding, f.format
+    ('latin-1', 'lines')
+    """
+
+    path: str
+    url: str
+    sha256: str
+    bytes: int
+    encoding: str = "utf-8"
+    format: str = "text"
+    archive_member: str | None = None
+    role: str = "data"
+    alternates: tuple[Source, ...] = ()
+    derived: bool = False
+    derivation: str | None = None
+    note: str | None = None
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The canonical source followed by the alternates, in the order they are tried."""
+        return (Source(self.url, self.archive_member), *self.alternates)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], dataset: str = "?") -> FileInfo:
+        """Builds a FileInfo from one ``files`` entry of registry.json, checking its fields.
+
+        Args:
+            d: the entry.
+            dataset: the dataset's name, for error messages.
+
+        Example:
+
+        >>> FileInfo.from_dict({"path": "a.txt", "url": "http://x/a.txt",
+        ...                     "sha256": "0" * 64, "bytes": 3}).format
+        'text'
+        """
+        where = f"registry entry {dataset}/{d.get('path', '?')}"
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise DatasetError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        for key in ("path", "url", "sha256", "bytes"):
+            if key not in d:
+                raise DatasetError(f"{where}: missing required key {key!r}")
+        d = dict(d)
+        d["sha256"] = str(d["sha256"]).lower()
+        if not _SHA256.match(d["sha256"]):
+            raise DatasetError(f"{where}: sha256 must be 64 hex digits, got {d['sha256']!r}")
+        if "/" in d["path"] or d["path"] in ("", ".", ".."):
+            raise DatasetError(f"{where}: path must be a plain file name")
+        if d.get("format", "text") not in FORMATS:
+            raise DatasetError(f"{where}: format must be one of {FORMATS}")
+        if d.get("encoding", "utf-8") not in ENCODINGS:
+            raise DatasetError(f"{where}: encoding must be one of {ENCODINGS}")
+        if d.get("role", "data") not in ROLES:
+            raise DatasetError(f"{where}: role must be one of {ROLES}")
+        d["alternates"] = tuple(Source(**a) for a in d.get("alternates", ()))
+        d["bytes"] = int(d["bytes"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset: its description, license, citation and files.
+
+    Args:
+        name: the dataset's name, also its folder name (e.g. ``"spa-eng"``).
+        title: a human title.
+        license: the license, in words.
+        citation: how to cite it.
+        files: its files, in registry order.
+        description: what it contains and what the course uses it for.
+        homepage: where to read more.
+
+    Example:
+
+    >>> from course_lib.data import info
+    >>> d = info("multi30k")
+    >>> d.total_bytes > 1_000_000, len(d.files)
+    (True, 6)
+    """
+
+    name: str
+    title: str
+    license: str
+    citation: str
+    files: tuple[FileInfo, ...] = field(default_factory=tuple)
+    description: str = ""
+    homepage: str = ""
+
+    @property
+    def total_bytes(self) -> int:
+        """The size of all the dataset's files together."""
+        return sum(f.bytes for f in self.files)
+
+    @property
+    def data_files(self) -> tuple[FileInfo, ...]:
+        """The files with role ``"data"`` (not READMEs or license texts)."""
+        return tuple(f for f in self.files if f.role == "data")
+
+    def file(self, path: str | None = None) -> FileInfo:
+        """Returns one file's entry.
+
+        Args:
+            path: the file's name; may be omitted when the dataset has a single data file.
+
+        Raises:
+            DatasetFileError: if ``path`` is omitted and there are several data files, or
+                names no file of this dataset.
+
+        Example:
+
+        >>> from course_lib.data import info
+        >>> info("spa-eng").file().path
+        'spa.txt'
+        """
+        if path is None:
+            data = self.data_files
+            if len(data) == 1:
+                return data[0]
+            raise DatasetFileError(self.name, None, [f.path for f in self.files])
+        for f in self.files:
+            if f.path == path:
+                return f
+        raise DatasetFileError(self.name, path, [f.path for f in self.files])
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DatasetInfo:
+        """Builds a DatasetInfo from one ``datasets`` entry of registry.json.
+
+        Args:
+            d: the entry, with ``name``, ``title``, ``license``, ``citation`` and ``files``.
+
+        Example:
+
+        >>> DatasetInfo.from_dict({"name": "x", "title": "X", "license": "MIT",
+        ...     "citation": "-", "files": []}).name
+        'x'
+        """
+        for key in ("name", "title", "license", "citation", "files"):
+            if key not in d:
+                raise DatasetError(f"registry entry {d.get('name', '?')}: missing key {key!r}")
+        name = d["name"]
+        files = tuple(FileInfo.from_dict(f, name) for f in d["files"])
+        paths = [f.path for f in files]
+        if len(set(paths)) != len(paths):
+            raise DatasetError(f"registry entry {name}: duplicate file paths {paths}")
+        return cls(
+            name=name,
+            title=d["title"],
+            license=d["license"],
+            citation=d["citation"],
+            files=files,
+            description=d.get("description", ""),
+            homepage=d.get("homepage", ""),
+        )
+
+
+class Registry:
+    """A set of datasets, looked up by name.
+
+    Args:
+        datasets: the :class:`DatasetInfo` objects.
+
+    Example:
+
+    >>> reg = Registry.from_dict({"datasets": [{
+    ...     "name": "toy", "title": "Toy", "license": "CC0", "citation": "-",
+    ...     "files": [{"path": "a.txt", "url": "http://127.0.0.1:8000/a.txt",
+    ...                "sha256": "0" * 64, "bytes": 1}]}]})
+    >>> reg.names()
+    ['toy']
+    """
+
+    def __init__(self, datasets):
+        self._by_name: dict[str, DatasetInfo] = {}
+        for d in datasets:
+            if d.name in self._by_name:
+                raise DatasetError(f"duplicate dataset name {d.name!r} in the registry")
+            self._by_name[d.name] = d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Registry:
+        """Builds a registry from the parsed content of a registry.json.
+
+        Args:
+            data: a dict with a ``datasets`` list.
+
+        Example:
+
+        >>> Registry.from_dict({"datasets": []}).names()
+        []
+        """
+        return cls(DatasetInfo.from_dict(d) for d in data["datasets"])
+
+    @classmethod
+    def from_json(cls, path) -> Registry:
+        """Reads a registry.json file.
+
+        Args:
+            path: the file's path.
+
+        Example:
+
+        >>> from course_lib.data.registry import REGISTRY_PATH
+        >>> "glove" in Registry.from_json(REGISTRY_PATH).names()
+        True
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DatasetError(
+                f"The dataset registry {path} is missing. course_lib reads it from the "
+                "repository's datasets/ folder; install the course with `pip install -e .` "
+                "from a full checkout."
+            ) from None
+        return cls.from_dict(data)
+
+    def names(self) -> list[str]:
+        """The dataset names, in registry order."""
+        return list(self._by_name)
+
+    def datasets(self) -> list[DatasetInfo]:
+        """All datasets, in registry order."""
+        return list(self._by_name.values())
+
+    def info(self, name: str) -> DatasetInfo:
+        """Returns one dataset.
+
+        Args:
+            name: the dataset's name.
+
+        Raises:
+            UnknownDatasetError: listing the known names and a close match.
+
+        Example:
+
+        >>> from course_lib.data.registry import default_registry
+        >>> default_registry().info("glove").license
+        'PDDL-1.0 (GloVe vectors)'
+        """
+        try:
+            return self._by_name[name]
+        except (KeyError, TypeError):
+            raise UnknownDatasetError(name, self.names()) from None
+
+    def __contains__(self, name) -> bool:
+        return name in self._by_name
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The registry read from ``datasets/registry.json`` (read once per process).
+
+    Example:
+
+    >>> len(default_registry()) >= 10
+    True
+    """
+    return Registry.from_json(REGISTRY_PATH)

@@ -1,0 +1,154 @@
+"""The registry: transcribed correctly from MANIFEST.md, and matching the real mirror files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from course_lib import data
+from course_lib.data.registry import REGISTRY_PATH, FileInfo, Registry
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = json.loads(REGISTRY_PATH.read_text(encoding="utf-8"))
+ENTRIES = [(d["name"], f["path"]) for d in RAW["datasets"] for f in d["files"]]
+EXPECTED_NAMES = {
+    "tinyshakespeare",
+    "rt-polarity",
+    "squad-v1.1",
+    "spa-eng",
+    "multi30k",
+    "embedding-eval",
+    "lee-corpus",
+    "glove",
+    "dialogsum",
+    "topical-chat",
+}
+
+
+def find_mirror() -> Path | None:
+    env = os.environ.get("COURSE_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates += [REPO / "shared" / "datasets", REPO.parent / "shared" / "datasets"]
+    for c in candidates:
+        if (c / "tinyshakespeare").is_dir():
+            return c
+    return None
+
+
+MIRROR = find_mirror()
+needs_mirror = pytest.mark.skipif(
+    MIRROR is None,
+    reason="no dataset mirror: set COURSE_DATA_DIR to a shared/datasets folder "
+    "(or place one at ../shared/datasets relative to the repository)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(MIRROR) if MIRROR else "")
+
+
+def test_registry_names_and_schema():
+    assert set(data.default_registry().names()) == EXPECTED_NAMES
+    for ds in data.datasets():
+        assert ds.title and ds.license and ds.citation and ds.homepage and ds.description
+        for f in ds.files:
+            assert re.fullmatch(r"[0-9a-f]{64}", f.sha256)
+            assert f.url.startswith(("http://", "https://"))
+            assert f.bytes > 0
+
+
+def test_registry_matches_manifest():
+    manifest = None if MIRROR is None else MIRROR / "MANIFEST.md"
+    if manifest is None or not manifest.is_file():
+        pytest.skip("MANIFEST.md not found in the dataset mirror")
+    rows = {
+        m.group(1): (int(m.group(2)), m.group(3))
+        for m in re.finditer(
+            r"^\| `([^`]+)` \| (\d+) \| `([0-9a-f]{64})` \|", manifest.read_text(), re.M
+        )
+    }
+    assert len(rows) == 24
+    ours = {f"{d.name}/{f.path}": (f.bytes, f.sha256) for d in data.datasets() for f in d.files}
+    assert ours == rows
+
+
+@needs_mirror
+@pytest.mark.parametrize(("name", "file"), ENTRIES, ids=[f"{n}/{f}" for n, f in ENTRIES])
+def test_entry_matches_mirror_file(name, file):
+    f = data.info(name).file(file)
+    path = MIRROR / name / file
+    blob = path.read_bytes()
+    assert len(blob) == f.bytes
+    assert hashlib.sha256(blob).hexdigest() == f.sha256
+    assert data.fetch(name, file) == path
+
+
+def test_encodings_and_formats():
+    assert data.info("rt-polarity").file("rt-polarity.pos").encoding == "latin-1"
+    assert data.info("lee-corpus").file("lee.cor").encoding == "latin-1"
+    for f in data.info("multi30k").files:
+        assert (f.encoding, f.format) == ("gzip+utf-8", "gz-lines")
+    spa = data.info("spa-eng").file("spa.txt")
+    assert spa.archive_member == "spa-eng/spa.txt" and spa.url.endswith("spa-eng.zip")
+    rt = data.info("rt-polarity").file("rt-polarity.neg")
+    assert rt.archive_member is None and rt.url.endswith("/rt-polarity.neg")
+    assert rt.alternates[0].archive_member == "rt-polaritydata/rt-polarity.neg"
+    glove = data.info("glove").file()
+    assert glove.derived and "kumo" in glove.derivation and glove.url.endswith("glove.6B.zip")
+
+
+def test_single_data_file_default_and_ambiguity():
+    assert data.info("spa-eng").file().path == "spa.txt"
+    assert data.info("tinyshakespeare").file().path == "input.txt"
+    with pytest.raises(ValueError, match=r"several files.*rt-polarity\.pos, rt-polarity\.neg"):
+        data.fetch("rt-polarity")
+    with pytest.raises(data.DatasetFileError, match=r"no file 'nope\.txt'.*train\.en\.gz"):
+        data.fetch("multi30k", "nope.txt")
+
+
+def test_unknown_dataset_lists_names_and_close_match():
+    with pytest.raises(data.UnknownDatasetError) as err:
+        data.fetch("tinyshakespear")
+    msg = str(err.value)
+    assert "'tinyshakespear'" in msg and "Did you mean 'tinyshakespeare'?" in msg
+    for name in EXPECTED_NAMES:
+        assert name in msg
+    assert "python -m course_lib.data list" in msg
+    with pytest.raises(data.UnknownDatasetError):
+        data.info("imdb")
+    with pytest.raises(data.UnknownDatasetError):
+        data.status("imdb")
+
+
+def test_bad_registry_entries_are_rejected():
+    good = {"path": "a.txt", "url": "http://x/a.txt", "sha256": "0" * 64, "bytes": 1}
+    assert FileInfo.from_dict(good).format == "text"
+    for bad, match in [
+        ({**good, "sha256": "xyz"}, "64 hex"),
+        ({**good, "format": "csv"}, "format"),
+        ({**good, "encoding": "utf-16"}, "encoding"),
+        ({**good, "path": "../a.txt"}, "plain file name"),
+        ({**good, "colour": "red"}, "unknown keys"),
+        ({k: v for k, v in good.items() if k != "sha256"}, "missing required key"),
+    ]:
+        with pytest.raises(data.DatasetError, match=match):
+            FileInfo.from_dict(bad, "toy")
+    ds = {"name": "toy", "title": "T", "license": "L", "citation": "C", "files": [good]}
+    with pytest.raises(data.DatasetError, match="duplicate dataset"):
+        Registry.from_dict({"datasets": [ds, ds]})
+    with pytest.raises(data.DatasetError, match="duplicate file"):
+        Registry.from_dict({"datasets": [{**ds, "files": [good, good]}]})
+
+
+@needs_mirror
+def test_status_reports_mirror_and_missing(monkeypatch):
+    assert data.status("multi30k") == {f.path: "mirror" for f in data.info("multi30k").files}
+    monkeypatch.setenv("COURSE_DATA_DIR", "")
+    assert set(data.status("glove").values()) == {"missing"}
