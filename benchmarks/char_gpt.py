@@ -1,0 +1,140 @@
+"""Benchmark: a character-level GPT on Tiny Shakespeare, against nanoGPT's published run.
+
+nanoGPT's README trains ``shakespeare_char`` on a CPU with
+
+    --block_size=64 --batch_size=12 --n_layer=4 --n_head=4 --n_embd=128 --max_iters=2000
+    --lr_decay_iters=2000 --dropout=0.0
+
+(plus the config file's lr 1e-3, min lr 1e-4, 100 warm-up iterations, betas (0.9, 0.99),
+weight decay 0.1, clip 1.0), and reports a validation loss of 1.88. This script trains the
+course GPT with the same settings and data split, prints progress, then one JSON line with
+parameters, iterations, tokens/s, wall seconds, final train and validation loss and peak RSS,
+and writes the same to ``benchmarks/results/``.
+
+    python benchmarks/char_gpt.py                      # nanoGPT's CPU configuration
+    python benchmarks/char_gpt.py --profile gpu        # nanoGPT's GPU configuration
+    python benchmarks/char_gpt.py --no-jit --max-iters 300 --tag nojit   # throughput w/o XLA
+
+Tokens per second is measured inside the run: the median time of one optimizer step after the
+first 20 (which include XLA compilation), times the tokens in a batch. The wall time covers
+the whole training call, evaluations included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+# nanoGPT's two documented configurations for shakespeare_char.
+PROFILES = {
+    "cpu": dict(context=64, batch_size=12, layers=4, heads=4, width=128, dropout=0.0,
+                max_iters=2000, lr=1e-3, min_lr=1e-4, warmup=100, eval_interval=250,
+                eval_iters=20),
+    "gpu": dict(context=256, batch_size=64, layers=6, heads=6, width=384, dropout=0.2,
+                max_iters=5000, lr=1e-3, min_lr=1e-4, warmup=100, eval_interval=250,
+                eval_iters=200),
+    # For the test suite: proves the script runs end to end, measures nothing.
+    "smoke": dict(context=16, batch_size=4, layers=1, heads=2, width=16, dropout=0.0,
+                  max_iters=6, lr=1e-3, min_lr=1e-4, warmup=2, eval_interval=3, eval_iters=2),
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    for name, typ in [("context", int), ("batch-size", int), ("layers", int), ("heads", int),
+                      ("width", int), ("dropout", float), ("max-iters", int), ("lr", float),
+                      ("min-lr", float), ("warmup", int), ("eval-interval", int),
+                      ("eval-iters", int)]:
+        p.add_argument(f"--{name}", type=typ, default=None, help="overrides the profile")
+    p.add_argument("--no-jit", action="store_true", help="turn XLA compilation off")
+    p.add_argument("--mixed-precision", choices=["mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--checkpoint-dir", type=Path, help="checkpoint here and resume from it")
+    p.add_argument("--save-model", type=Path, help="write the trained model (.keras) here")
+    p.add_argument("--tag", default="", help="suffix of the result file name")
+    p.add_argument("--out", type=Path, help="result JSON path (default benchmarks/results/)")
+    args = p.parse_args(argv)
+    cfg = dict(PROFILES[args.profile])
+    for key in cfg:
+        value = getattr(args, key.replace("-", "_"), None)
+        if value is not None:
+            cfg[key] = value
+    return args, cfg
+
+
+def main(argv=None) -> dict:
+    args, cfg = parse_args(argv)
+    import keras
+
+    import course_lib  # noqa: F401  (quiets TensorFlow before it loads)
+    from course_lib.data import load_tiny_shakespeare
+    from course_lib.gpt import GPT, GPTConfig
+    from course_lib.lm_data import split_tokens
+    from course_lib.reproducibility import seed_everything
+    from course_lib.tokenizers import CharTokenizer
+    from course_lib.training import LMBatches, TrainConfig, Trainer
+
+    seed_everything(args.seed)
+    if args.mixed_precision:
+        keras.mixed_precision.set_dtype_policy(args.mixed_precision)
+    text = load_tiny_shakespeare()
+    tokenizer = CharTokenizer.from_text(text)
+    train, val = split_tokens(tokenizer.encode(text), 0.9)  # nanoGPT's 90/10 split
+
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, context_length=cfg["context"],
+                          num_layers=cfg["layers"], num_heads=cfg["heads"], width=cfg["width"],
+                          dropout=cfg["dropout"]))
+    train_cfg = TrainConfig(
+        max_steps=cfg["max_iters"], learning_rate=cfg["lr"], min_learning_rate=cfg["min_lr"],
+        warmup_steps=cfg["warmup"], eval_interval=cfg["eval_interval"],
+        eval_batches=cfg["eval_iters"], jit_compile=not args.no_jit,
+        mixed_precision=args.mixed_precision,
+    )
+    trainer = Trainer(model, train_cfg, checkpoint_dir=args.checkpoint_dir)
+    train_batches = LMBatches(train, cfg["context"], cfg["batch_size"], seed=args.seed)
+    val_batches = LMBatches(val, cfg["context"], cfg["batch_size"], seed=args.seed + 1)
+    t0 = time.perf_counter()
+    history = trainer.fit(train_batches, val_batches)
+    wall = time.perf_counter() - t0
+    # Like nanoGPT's final estimate_loss: both losses over eval_iters fixed batches.
+    final_train = trainer.evaluate(LMBatches(train, cfg["context"], cfg["batch_size"],
+                                             seed=args.seed + 2))
+    if args.save_model:
+        model.save(args.save_model)
+    step_s = trainer.median_step_seconds(skip=20)
+    result = {
+        "benchmark": "char_gpt",
+        "profile": args.profile,
+        "config": cfg,
+        "xla": not args.no_jit,
+        "mixed_precision": args.mixed_precision,
+        "parameters": int(model.count_params()),
+        "iterations": trainer.step,
+        "tokens_per_sec": round(train_batches.tokens_per_step / step_s, 1),
+        "median_step_ms": round(step_s * 1000, 2),
+        "wall_sec": round(wall, 1),
+        "train_loss": round(final_train, 4),
+        "val_loss": round(history[-1]["val_loss"], 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "keras": keras.__version__, "backend": keras.backend.backend()},
+    }
+    out = args.out or RESULTS / f"char_gpt_{args.profile}{'_' + args.tag if args.tag else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
+    sys.exit(0)
