@@ -40,6 +40,8 @@ from keras import ops
 
 from .gpt import no_decay_variables
 from .lm_data import random_window_dataset
+from .memory import check_memory
+from .model_io import check_token_ids
 
 __all__ = [
     "WarmupCosineSchedule",
@@ -343,6 +345,12 @@ class CheckpointManager:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep = keep
+        # A process killed while saving leaves its temporary file behind; it is never a
+        # complete checkpoint (only renamed files are), so it is safe to remove.
+        for stale in self.directory.glob(".tmp-*"):
+            stale.unlink(missing_ok=True)
+        for stale in self.directory.glob(f".{self.STATE}.tmp-*"):
+            stale.unlink(missing_ok=True)
 
     def save(self, model, step: int, state: dict) -> Path:
         """Writes ``ckpt-<step>.keras`` and then ``state.json``; returns the checkpoint path."""
@@ -408,6 +416,12 @@ class Trainer:
     match a single-device run; one difference remains: Keras clips each replica's share of the
     gradient before summing them, so ``grad_clip`` acts more loosely there.
 
+    Before the first step the trainer checks that the token ids fit the model's vocabulary and
+    warns when the estimated memory exceeds the machine's (:func:`course_lib.memory.
+    check_memory`). A resumed run repeats the uninterrupted one exactly when dropout is 0;
+    with dropout the random masks after the resume differ (the dropout generator's state is
+    not part of the checkpoint), so the losses agree only statistically.
+
     Args:
         model: a Keras model mapping ``(B, T)`` token ids to ``(B, T, V)`` float32 logits.
         config: a :class:`TrainConfig`.
@@ -439,6 +453,19 @@ class Trainer:
         if not self._compiled:
             compile_model(self.model, self.config, sample_input=sample_x)
             self._compiled = True
+
+    def _check_inputs(self, train_data, val_data):
+        # Out-of-range ids fail deep inside the graph on a CPU and read zeros on a GPU; say
+        # what is wrong before the first step instead. Likewise for a batch that cannot fit.
+        model_config = getattr(self.model, "config", None)
+        if model_config is None:
+            return
+        for source in (train_data, val_data):
+            if getattr(source, "tokens", None) is not None:
+                check_token_ids(self.model, source.tokens)
+        batch_size = getattr(train_data, "batch_size", None)
+        if batch_size:
+            check_memory(model_config, batch_size, mixed_precision=self.config.mixed_precision)
 
     def evaluate(self, data) -> float:
         """Mean loss over ``eval_batches`` fixed batches of ``data`` (nanoGPT's estimate_loss)."""
@@ -494,6 +521,7 @@ class Trainer:
             NonFiniteLossError: when a step's loss is NaN or infinite.
         """
         cfg = self.config
+        self._check_inputs(train_data, val_data)
         sample_x, _ = next(iter(train_data(start_step=0, num_steps=1)))
         self._ensure_compiled(sample_x)
         if self.checkpoints is not None:

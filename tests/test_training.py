@@ -225,3 +225,19 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["mirrored"][1] == 2 and out["single"][1] == 1
     np.testing.assert_allclose(out["mirrored"][0], out["single"][0], rtol=2e-4)
+
+
+def test_out_of_range_token_ids_are_refused_before_training():
+    from course_lib.model_io import VocabularyMismatchError
+
+    tokens = np.arange(3000, dtype=np.int32) % 12  # id 11 has no row in an 11-token model
+    trainer = Trainer(_tiny_model(), TrainConfig(max_steps=2, warmup_steps=1, verbose=0))
+    with pytest.raises(VocabularyMismatchError, match="vocab_size is 11"):
+        trainer.fit(LMBatches(tokens, 8, 4))
+
+
+def test_stale_temporary_files_are_removed(tmp_path):
+    (tmp_path / ".tmp-123-ckpt-000004.keras").write_bytes(b"half")
+    (tmp_path / ".state.json.tmp-123").write_text("{")
+    CheckpointManager(tmp_path)
+    assert list(tmp_path.iterdir()) == []
