@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -102,6 +103,7 @@ def main(argv=None) -> dict:
     trainer = Trainer(model, train_cfg, checkpoint_dir=args.checkpoint_dir)
     train_batches = LMBatches(train, cfg["context"], cfg["batch_size"], seed=args.seed)
     val_batches = LMBatches(val, cfg["context"], cfg["batch_size"], seed=args.seed + 1)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     history = trainer.fit(train_batches, val_batches)
     wall = time.perf_counter() - t0
@@ -125,6 +127,9 @@ def main(argv=None) -> dict:
         "train_loss": round(final_train, 4),
         "val_loss": round(history[-1]["val_loss"], 4),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # Other processes on the machine slow the steps: a load average well above 0 before or
+        # after the run means the throughput figure understates what the machine can do.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "keras": keras.__version__, "backend": keras.backend.backend()},
     }
