@@ -1,0 +1,313 @@
+"""Self-checks for the end-of-chapter exercises.
+
+Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
+what is wrong plus a hint) and returns ``True`` or ``False``. The expected values are
+computed with the course library where possible, so an exercise and the chapter it belongs
+to can never disagree.
+
+Example:
+
+>>> check_mlp_params(203_530)
+✅ Correct: 784*256 + 256 (layer 1) + 256*10 + 10 (layer 2) = 203,530 parameters.
+True
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from course_lib.nn_basics import dense_param_count, gpt_param_count
+from course_lib.text_features import idf_weights
+
+# Shared inputs, so the notebook shows exactly what the check uses.
+MLP_SIZES = (784, 256, 10)
+NEURON = {"x": 2.0, "w": 0.5, "b": -0.5, "y": 1.0}
+GPT2_SMALL = {"n_layers": 12, "d_model": 768, "vocab_size": 50257, "context_length": 1024}
+IDF_DOCS = ["the cat sat", "the dog sat", "the cat ran", "a bird flew"]
+IDF_WORD = "cat"
+GLOVE_X, GLOVE_X_MAX = 25.0, 100.0
+SKIPGRAM_SENTENCE = ["to", "be", "or", "not", "to", "be"]
+SKIPGRAM_WINDOW = 2
+ANALOGY = ("paris", "france", "rome")  # paris : france :: rome : ?
+
+
+def _ok(message: str) -> bool:
+    print(f"✅ Correct: {message}")
+    return True
+
+
+def _wrong(message: str, hint: str) -> bool:
+    print(f"❌ Not yet: {message} Hint: {hint}")
+    return False
+
+
+def _number(answer, what: str) -> float | None:
+    if answer is None or isinstance(answer, bool) or not isinstance(answer, Real):
+        _wrong(
+            f"expected a number for {what}, got {answer!r}.", "replace the `None` with your value."
+        )
+        return None
+    return float(answer)
+
+
+def _close(a: float, b: float, tol: float = 1e-3) -> bool:
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+# ------------------------------------------------------------------------------------------
+# Chapter 01
+
+
+def check_mlp_params(answer) -> bool:
+    """Exercise 01.1: parameters of a dense network 784 -> 256 -> 10.
+
+    Args:
+        answer: the learner's count.
+
+    Example:
+
+    >>> check_mlp_params(784 * 256 + 256 * 10)
+    ❌ Not yet: 203,264 counts only the weights. Hint: every unit also has a bias: add 256 + 10.
+    False
+    """
+    value = _number(answer, "the parameter count")
+    if value is None:
+        return False
+    expected = dense_param_count(MLP_SIZES)
+    weights_only = MLP_SIZES[0] * MLP_SIZES[1] + MLP_SIZES[1] * MLP_SIZES[2]
+    if value == expected:
+        return _ok("784*256 + 256 (layer 1) + 256*10 + 10 (layer 2) = 203,530 parameters.")
+    if value == weights_only:
+        return _wrong(
+            f"{weights_only:,} counts only the weights.",
+            "every unit also has a bias: add 256 + 10.",
+        )
+    return _wrong(
+        f"{value:,.0f} is not the count.",
+        "a dense layer from n to m units has n*m weights and m biases; sum both layers.",
+    )
+
+
+def neuron_gradient() -> float:
+    """dL/dw for the exercise neuron: p = sigmoid(w x + b), L = -log p (label y = 1).
+
+    Example:
+
+    >>> round(neuron_gradient(), 4)
+    -0.7551
+    """
+    x, w, b, y = NEURON["x"], NEURON["w"], NEURON["b"], NEURON["y"]
+    p = 1.0 / (1.0 + math.exp(-(w * x + b)))
+    return (p - y) * x
+
+
+def check_neuron_gradient(answer) -> bool:
+    """Exercise 01.2: the gradient dL/dw of one sigmoid neuron with cross-entropy loss.
+
+    Args:
+        answer: the learner's dL/dw.
+
+    Example:
+
+    >>> check_neuron_gradient(0.755)
+    ❌ Not yet: the size is right but the sign is not. Hint: p < y, so increasing w lowers the loss: the gradient is negative.
+    False
+    """
+    value = _number(answer, "dL/dw")
+    if value is None:
+        return False
+    g = neuron_gradient()
+    p_minus_y = g / NEURON["x"]
+    if _close(value, g):
+        return _ok(f"dL/dw = (p - y) * x = ({p_minus_y:+.4f}) * {NEURON['x']} = {g:.4f}.")
+    if _close(value, -g):
+        return _wrong(
+            "the size is right but the sign is not.",
+            "p < y, so increasing w lowers the loss: the gradient is negative.",
+        )
+    if _close(value, p_minus_y):
+        return _wrong(
+            "that is dL/dz, the gradient before the weight.",
+            "chain rule: dL/dw = dL/dz * dz/dw, and dz/dw = x.",
+        )
+    return _wrong(
+        f"{value:.4f} is not dL/dw.",
+        "for sigmoid + cross-entropy, dL/dz = p - y; compute p = sigmoid(w*x + b) first.",
+    )
+
+
+def check_gpt2_params(answer) -> bool:
+    """Exercise 01.3: the parameter count of GPT-2 small from its published shape.
+
+    Args:
+        answer: the learner's total.
+
+    Example:
+
+    >>> check_gpt2_params(124_439_808)
+    ✅ Correct: 124,439,808 parameters, the "124M" of GPT-2 small.
+    True
+    """
+    value = _number(answer, "the GPT-2 parameter count")
+    if value is None:
+        return False
+    parts = gpt_param_count(**GPT2_SMALL)
+    expected = parts["total"]
+    untied = expected + GPT2_SMALL["vocab_size"] * GPT2_SMALL["d_model"]
+    if value == expected:
+        return _ok(f'{expected:,} parameters, the "124M" of GPT-2 small.')
+    if value == untied:
+        return _wrong(
+            "you counted a separate output layer.",
+            "GPT-2 reuses the token embedding as its output layer (tied weights).",
+        )
+    if abs(value - expected) / expected < 0.02:
+        return _wrong(
+            f"{value:,.0f} is within 2% but not exact.",
+            "count biases of all four attention projections and both LayerNorms "
+            "per block, the position embeddings and the final LayerNorm.",
+        )
+    return _wrong(
+        f"{value:,.0f} is far off.",
+        "per block 12*d^2 + 13*d; plus (vocab + context) * d embeddings; plus 2*d.",
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Chapter 02
+
+
+def check_idf(answer) -> bool:
+    """Exercise 02.1: the smoothed IDF of "cat" in ``IDF_DOCS``.
+
+    Args:
+        answer: the learner's IDF value.
+
+    Example:
+
+    >>> check_idf(math.log(4 / 2) + 1)
+    ❌ Not yet: that is the unsmoothed IDF, ln(n/df) + 1. Hint: smoothing adds 1 to n and to df: ln((1+n)/(1+df)) + 1.
+    False
+    """
+    value = _number(answer, "the IDF")
+    if value is None:
+        return False
+    n = len(IDF_DOCS)
+    df = sum(IDF_WORD in doc.split() for doc in IDF_DOCS)
+    expected = float(idf_weights([df], n, smooth_idf=True)[0])
+    if _close(value, expected, 1e-4):
+        return _ok(f"df = {df} of n = {n} documents, idf = ln(5/3) + 1 = {expected:.4f}.")
+    if _close(value, float(idf_weights([df], n, smooth_idf=False)[0]), 1e-4):
+        return _wrong(
+            "that is the unsmoothed IDF, ln(n/df) + 1.",
+            "smoothing adds 1 to n and to df: ln((1+n)/(1+df)) + 1.",
+        )
+    if _close(value, expected - 1.0, 1e-4):
+        return _wrong(
+            "you left out the + 1.",
+            "the + 1 keeps words that occur everywhere at weight 1 instead of 0.",
+        )
+    return _wrong(
+        f"{value:.4f} is not the IDF of {IDF_WORD!r}.",
+        "count the documents that contain the word (df), then ln((1+n)/(1+df)) + 1 "
+        "with the natural logarithm.",
+    )
+
+
+def check_glove_weight(answer) -> bool:
+    """Exercise 02.2: GloVe's weight f(x) for x = 25, x_max = 100, alpha = 0.75.
+
+    Args:
+        answer: the learner's f(x).
+
+    Example:
+
+    >>> check_glove_weight(0.25)
+    ❌ Not yet: 0.25 is x / x_max without the exponent. Hint: raise it to the power alpha = 0.75.
+    False
+    """
+    from course_lib.embeddings import glove_weight
+
+    value = _number(answer, "f(x)")
+    if value is None:
+        return False
+    expected = float(glove_weight(GLOVE_X, GLOVE_X_MAX, 0.75))
+    if _close(value, expected, 1e-4):
+        return _ok(f"f(25) = (25/100)^0.75 = {expected:.4f}.")
+    if _close(value, GLOVE_X / GLOVE_X_MAX, 1e-4):
+        return _wrong(
+            "0.25 is x / x_max without the exponent.", "raise it to the power alpha = 0.75."
+        )
+    if _close(value, 1.0, 1e-4):
+        return _wrong("the weight is capped at 1 only when x >= x_max.", "here x = 25 < 100.")
+    return _wrong(f"{value:.4f} is not f(25).", "f(x) = (x / x_max)^0.75 when x < x_max, else 1.")
+
+
+def check_skipgram_pairs(answer) -> bool:
+    """Exercise 02.3: how many (center, context) pairs a fixed window of 2 gives on a 6-word sentence.
+
+    Args:
+        answer: the learner's count.
+
+    Example:
+
+    >>> check_skipgram_pairs(9)
+    ❌ Not yet: 9 counts each neighbouring pair once. Hint: each pair is used in both directions: (a, b) and (b, a).
+    False
+    """
+    import numpy as np
+
+    from course_lib.embeddings import skipgram_pairs
+
+    value = _number(answer, "the number of pairs")
+    if value is None:
+        return False
+    ids = np.arange(len(SKIPGRAM_SENTENCE))  # positions: the repeated words still count twice
+    expected = len(skipgram_pairs(ids, None, SKIPGRAM_WINDOW, shrink_window=False)[0])
+    if value == expected:
+        return _ok(
+            f"{expected} pairs: 5 at distance 1 and 4 at distance 2, each in both directions."
+        )
+    if value == expected // 2:
+        return _wrong(
+            f"{value:.0f} counts each neighbouring pair once.",
+            "each pair is used in both directions: (a, b) and (b, a).",
+        )
+    return _wrong(
+        f"{value:.0f} is not the count.",
+        "for each distance d = 1..2 there are (6 - d) neighbouring positions; "
+        "each gives two pairs.",
+    )
+
+
+def check_analogy(answer) -> bool:
+    """Exercise 02.4: paris : france :: rome : ? with the pretrained GloVe vectors.
+
+    Args:
+        answer: the word the learner's code found.
+
+    Example:
+
+    >>> check_analogy("rome")
+    ❌ Not yet: 'rome' is one of the question words. Hint: leave a, b and c out of the candidates (WordVectors.analogy does).
+    False
+    """
+    if not isinstance(answer, str):
+        return _wrong(
+            f"expected a word (a string), got {answer!r}.",
+            "use WordVectors.analogy(a, b, c)[0][0].",
+        )
+    word = answer.strip().lower()
+    if word == "italy":
+        return _ok("paris : france :: rome : italy (vector france - paris + rome).")
+    if word in ANALOGY:
+        return _wrong(
+            f"{word!r} is one of the question words.",
+            "leave a, b and c out of the candidates (WordVectors.analogy does).",
+        )
+    return _wrong(
+        f"{word!r} is not the country of rome.",
+        "compute b - a + c = france - paris + rome, with a = paris, b = france, "
+        "c = rome, and take the nearest word.",
+    )
