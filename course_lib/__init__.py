@@ -11,7 +11,20 @@ Each module holds one concern; the notebooks import from here rather than copyin
 - ``course_lib.gpt``: the GPT configuration and model.
 - ``course_lib.training``: schedules, the trainer with checkpoints and resume.
 - ``course_lib.generation``: sampling strategies and the key/value-cached decoder.
-- ``course_lib.environment``: the environment report shown in chapter 00.
+- ``course_lib.environment``, ``course_lib.glossary``: the environment report and glossary of
+  chapter 00.
+- ``course_lib.nn_basics``: a two-layer network by hand, finite differences, parameter counts.
+- ``course_lib.text_features``: bag-of-words, TF-IDF and cosine similarity.
+- ``course_lib.embeddings``: Word2Vec (skip-gram, negative sampling), GloVe, their evaluation.
+- ``course_lib.cleaning``, ``course_lib.splits``: composable cleaning steps; stratified splits.
+- ``course_lib.encoder``: a BERT-style encoder and an encoder-decoder Transformer.
+- ``course_lib.baselines``: LSTM, GRU and 1-D CNN models sized to a parameter budget.
+- ``course_lib.metrics``, ``course_lib.ngram_lm``: perplexity, accuracy/F1, BLEU, ROUGE,
+  bootstrap intervals; n-gram baseline language models.
+- ``course_lib.plots``: loss curves, learning-rate schedules, confusion matrices.
+- ``course_lib.model_io``, ``course_lib.memory``: safe model loading and input checks; memory
+  estimates before training.
+- ``course_lib.exercises*``: the self-checks at the end of each chapter.
 """
 
 import os

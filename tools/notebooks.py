@@ -101,7 +101,12 @@ def run(path: Path, profile: str, timeout: int) -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NB_DIR)}},
+        # Progress bars redraw with \r hundreds of times; store the final text, not every frame.
+        coalesce_streams=True,
     )
     client.execute()
     strip_noise(nb)
