@@ -1,0 +1,905 @@
+# %% [markdown]
+# # 09 · Text generation and dialogue
+#
+# *Mirrors §6 of the source document (实际应用场景, "application scenarios"): 文本生成
+# ("text generation: poems, code, e-mails …") and 对话系统 ("dialogue systems: talking with
+# users in natural language").*
+#
+# A language model gives a probability for every possible next token. Generation is the loop
+# around it: pick a token, append it, ask again. *How* the token is picked (the **decoding
+# strategy**) changes the text as much as the model does. This chapter:
+#
+# 1. takes the course GPT trained on Tiny Shakespeare and looks at one next-token distribution
+#    and how **temperature**, **top-k** and **top-p** reshape it, and how **greedy decoding** and
+#    **beam search** use it;
+# 2. measures each strategy over many samples: variety (**distinct-n**), loops
+#    (**repetition rate**), and how likely the model itself finds its samples (**perplexity**),
+#    in one table, and says which setting to pick for what;
+# 3. writes **verse** (the Shakespeare model) and **code** (a second model, trained on the
+#    Python standard library's own source files, with a subword tokenizer);
+# 4. trains a **dialogue** model on Topical-Chat conversations and talks to it with a `chat()`
+#    helper that keeps the conversation inside the model's context window;
+# 5. measures how much the **key/value cache** speeds generation up;
+# 6. is honest about what a model trained for minutes can do, and what grows with scale.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import ast
+import time
+from pathlib import Path
+
+import keras
+import keras_hub
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from IPython.display import Markdown, display
+from keras import ops
+
+import course_lib
+from course_lib import code_corpus, decoding, dialogue
+from course_lib import exercises_ch09 as ex
+from course_lib.data import load_tiny_shakespeare, load_topical_chat
+from course_lib.generation import generate, generate_text, top_k_filter, top_p_filter
+from course_lib.gpt import GPT, GPTConfig
+from course_lib.lm_data import split_tokens
+from course_lib.profiles import active_profile
+from course_lib.reproducibility import seed_everything
+from course_lib.tokenizers import BPETokenizer, CharTokenizer
+from course_lib.training import LMBatches, TrainConfig, Trainer, history_table
+
+tf.get_logger().setLevel("ERROR")  # several models retrace Keras's train step: expected here
+SEED = seed_everything(9)
+profile = active_profile()
+print(f"seed {SEED}, profile {profile} ({profile.source}), Keras {keras.__version__}")
+
+# %% [markdown]
+# All sizes live in this cell, with the reason for each. The `smoke` profile (the test suite)
+# shrinks everything so the notebook runs in under a minute; its numbers mean nothing. The
+# stored outputs come from the `cpu` profile (about 10 minutes on 2 cores).
+
+# %%
+JIT = profile.pick(smoke=False, cpu=True, gpu=True)  # XLA for training: compile once, faster steps
+# Decoding: False traces a graph once per model and batch shape (a second or two), True also
+# compiles it with XLA: more compile time, faster steps, worth it for long runs.
+DECODE_JIT = profile.pick(smoke=False, cpu=False, gpu=True)
+# Part 1: the Shakespeare model. Chapter 06 saves one; if it is missing we train our own.
+SHAKESPEARE_SIZE = profile.pick(smoke="tiny", cpu="nanogpt_cpu", gpu="nanogpt_gpu")
+SHAKESPEARE_STEPS = profile.pick(smoke=4, cpu=1000, gpu=5000)  # half of nanoGPT's CPU run
+SHAKESPEARE_BATCH = profile.pick(smoke=8, cpu=12, gpu=64)  # nanoGPT: 12 on a CPU, 64 on a GPU
+# Part 2: the decoding study. Every strategy continues the same prompts from the validation text.
+NUM_PROMPTS = profile.pick(smoke=3, cpu=16, gpu=64)  # samples per strategy (one per prompt)
+PROMPT_CHARS = 32  # characters of real text each continuation starts from
+NEW_CHARS = profile.pick(smoke=16, cpu=200, gpu=300)  # characters generated per sample
+BEAM_WIDTH = profile.pick(smoke=2, cpu=4, gpu=4)  # beams; 4-5 is the usual choice
+# Part 3: the code model: the standard library's source, a byte-level BPE tokenizer.
+CODE_CHARS = profile.pick(smoke=20_000, cpu=600_000, gpu=6_000_000)  # characters of source read
+CODE_VOCAB = profile.pick(smoke=300, cpu=768, gpu=4096)  # BPE ids: 256 bytes + merges + 1 special
+CODE_MODEL = profile.pick(  # context in BPE tokens (~3.2 characters each)
+    smoke=dict(context_length=32, num_layers=1, num_heads=2, width=32),
+    cpu=dict(context_length=128, num_layers=4, num_heads=4, width=128),
+    gpu=dict(context_length=256, num_layers=6, num_heads=6, width=384, dropout=0.1),
+)
+CODE_STEPS = profile.pick(smoke=4, cpu=600, gpu=5000)
+CODE_NEW_TOKENS = profile.pick(smoke=12, cpu=80, gpu=120)  # tokens per completion
+# Part 4: the dialogue model on Topical-Chat (the registry's valid split: 539 conversations).
+CHAT_CONVERSATIONS = profile.pick(smoke=30, cpu=539, gpu=539)  # conversations read
+CHAT_HELD_OUT = 0.1  # share of conversations kept out of training, for validation perplexity
+CHAT_VOCAB = profile.pick(smoke=300, cpu=1024, gpu=2048)  # BPE ids, 4 special tokens included
+CHAT_MODEL = profile.pick(
+    smoke=dict(context_length=48, num_layers=1, num_heads=2, width=32),
+    cpu=dict(context_length=128, num_layers=4, num_heads=4, width=128),
+    gpu=dict(context_length=256, num_layers=6, num_heads=6, width=384, dropout=0.2),
+)
+CHAT_STEPS = profile.pick(smoke=4, cpu=400, gpu=5000)
+CHAT_REPLY_TOKENS = profile.pick(smoke=10, cpu=40, gpu=60)  # longest reply, in tokens
+BATCH = profile.pick(smoke=4, cpu=12, gpu=64)  # batch of the code and dialogue models
+EVAL_BATCHES = profile.pick(smoke=1, cpu=10, gpu=20)  # validation batches per evaluation
+# Part 5: speed.
+SPEED_TOKENS = profile.pick(smoke=16, cpu=300, gpu=500)  # tokens generated per timing
+
+
+def train_config(steps, eval_batches):
+    """nanoGPT's schedule (warm-up, cosine decay from 1e-3 to 1e-4) at this chapter's sizes."""
+    return TrainConfig(max_steps=steps, warmup_steps=max(1, steps // 20),
+                       eval_interval=max(1, steps // 4), eval_batches=eval_batches,
+                       jit_compile=JIT, verbose=0)
+
+
+# %% [markdown]
+# ## 1. The Shakespeare model
+#
+# Chapter 06 trains the course GPT on Tiny Shakespeare (1.1 million characters, one token per
+# character, 65 characters in all) and saves it in `notebooks/artifacts/`. We reuse that model
+# when it is there; otherwise (or at the smoke profile) we train one here with the same
+# recipe: nanoGPT's configuration and schedule, with the course `Trainer`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+REPO = Path(course_lib.__file__).resolve().parents[1]
+text = load_tiny_shakespeare()
+# Chapter 06 saves its cpu run in notebooks/artifacts/ and its gpu run in artifacts/gpu/.
+artifacts = REPO / "notebooks" / "artifacts" / profile.pick(smoke="", cpu="", gpu="gpu")
+saved_model = artifacts / "shakespeare_gpt.keras"
+saved_tokenizer = artifacts / "shakespeare_char_tokenizer.json"
+if not profile.is_smoke and saved_model.exists() and saved_tokenizer.exists():
+    char_tokenizer = CharTokenizer.load(saved_tokenizer)
+    shakespeare = keras.saving.load_model(saved_model)
+    print(f"loaded chapter 06's model from {saved_model.relative_to(REPO)}")
+else:
+    char_tokenizer = CharTokenizer.from_text(text)
+    V = char_tokenizer.vocab_size
+    config = (GPTConfig(V, context_length=32, num_layers=1, num_heads=2, width=32)
+              if SHAKESPEARE_SIZE == "tiny" else getattr(GPTConfig, SHAKESPEARE_SIZE)(V))
+    shakespeare = GPT(config)
+    char_ids = char_tokenizer.encode(text)
+    train_ids, _ = split_tokens(char_ids, 0.9)
+    start = time.perf_counter()
+    shakespeare_history = Trainer(shakespeare, train_config(SHAKESPEARE_STEPS, EVAL_BATCHES)).fit(
+        LMBatches(train_ids, config.context_length, SHAKESPEARE_BATCH, seed=0))
+    print(f"no saved model in {artifacts.relative_to(REPO)}: trained one for {SHAKESPEARE_STEPS} "
+          f"steps in {time.perf_counter() - start:.0f} s")
+char_ids = char_tokenizer.encode(text)
+_, val_ids = split_tokens(char_ids, 0.9)
+val_text = char_tokenizer.decode(val_ids)
+cfg = shakespeare.config
+print(f"GPT: {cfg.num_layers} layers, width {cfg.width}, context {cfg.context_length} "
+      f"characters, {shakespeare.count_params():,} parameters")
+val_ppl = decoding.perplexity(shakespeare, val_ids[:profile.pick(smoke=2000, cpu=30_000, gpu=100_000)],
+                              jit_compile=DECODE_JIT)
+print(f"validation perplexity {val_ppl:.2f} per character (loss {np.log(val_ppl):.3f}); "
+      f"a uniform guess would be {char_tokenizer.vocab_size}")
+
+# %% [markdown]
+# The validation perplexity is computed with `course_lib.decoding.perplexity`, which slides a
+# window of `context_length` characters over the text (section 2.3 explains it). A perplexity of
+# about 6 means the model is, on average, as unsure as if it chose among 6 equally likely
+# characters: far from the 65 of a uniform guess, far from certain.
+#
+# ## 2. Decoding strategies
+#
+# ### 2.1 One next-token distribution, reshaped four ways
+#
+# Here is what the model predicts after a line of verse that stops in the middle of a word.
+# Every decoding strategy starts from these probabilities, `softmax(logits)`, and changes them
+# before it picks:
+#
+# - **greedy** takes the most likely token, every time;
+# - **temperature** T divides the logits by T before the softmax: T < 1 sharpens the
+#   distribution (the likely get likelier), T > 1 flattens it; T → 0 is greedy;
+# - **top-k** keeps the k most likely tokens and renormalises; the long tail of unlikely
+#   tokens, each rare but together likely to be hit now and then, is cut off;
+# - **top-p** (nucleus sampling) keeps the smallest set of most likely tokens whose
+#   probabilities add up to at least p, so it keeps few tokens when the model is sure and many
+#   when it is not.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+probe = "KING RICHARD III:\nNow is the winter of our disc"
+probe_ids = char_tokenizer.encode(probe)[-shakespeare.config.context_length:]
+logits = ops.convert_to_numpy(shakespeare(probe_ids[None], training=False))[0, -1].astype(np.float64)
+
+
+def softmax(z):
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z[np.isfinite(z)].max())
+    return e / e.sum()
+
+
+shapes = {
+    "T = 1 (the model)": softmax(logits),
+    "T = 0.5": softmax(logits / 0.5),
+    "T = 1.5": softmax(logits / 1.5),
+    "top-k, k = 5": softmax(top_k_filter(logits, 5)),
+    "top-p, p = 0.9": softmax(top_p_filter(logits, 0.9)),
+}
+order = np.argsort(-shapes["T = 1 (the model)"], kind="stable")[:15]
+labels = [repr(char_tokenizer.decode([i]))[1:-1] or "␣" for i in order]
+labels = ["␣" if c == " " else c for c in labels]
+fig, axes = plt.subplots(1, len(shapes), figsize=(17, 3.2), sharey=True)
+for ax, (name, p) in zip(axes, shapes.items(), strict=True):
+    ax.bar(range(len(order)), p[order], color="tab:blue" if name.startswith("T = 1 ") else "tab:orange")
+    ax.set_xticks(range(len(order)), labels, fontsize=8)
+    kept = int((p > 0).sum())
+    entropy = -np.sum(p[p > 0] * np.log(p[p > 0]))
+    ax.set_title(f"{name}\n{kept} tokens can be drawn, entropy {entropy:.2f}", fontsize=9)
+axes[0].set_ylabel("probability of the next character")
+fig.suptitle(f"Next character after {probe[-24:]!r}: the 15 most likely", fontsize=10)
+fig.tight_layout()
+plt.show()
+print("greedy picks", repr(char_tokenizer.decode([int(np.argmax(logits))])))
+
+# %% [markdown]
+# Read the panels left to right. The model's own distribution puts most of its mass on a few
+# characters that continue the word, and a thin tail on all the others: every character has
+# some probability, so pure sampling does now and then draw an absurd one. Lowering the
+# temperature piles the mass onto the leader; raising it spreads it (higher entropy). Top-k
+# and top-p remove the tail outright; top-p adapts the number it keeps to how sure the model
+# is, which is why it is the usual default.
+#
+# These reshapings are a few lines of NumPy each. Written from scratch, they give exactly
+# what `course_lib.generation` computes, and the samplers of keras-hub, the reference,
+# agree: its `TopKSampler` and `TopPSampler` never draw a token outside our top-k set or
+# nucleus, and its temperature is the same division of the logits.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rng = np.random.default_rng(0)
+z = rng.normal(0.0, 2.0, size=30)  # fixed logits, so this check prints the same everywhere
+
+
+def scratch_temperature(z, t):
+    return softmax(z / t)
+
+
+def scratch_top_k(z, k):
+    keep = np.argsort(-z, kind="stable")[:k]
+    p = np.zeros_like(z)
+    p[keep] = softmax(z[keep])
+    return p
+
+
+def scratch_top_p(z, p_min):
+    probs = softmax(z)
+    order = np.argsort(-probs, kind="stable")
+    n = int(np.argmax(np.cumsum(probs[order]) >= p_min)) + 1  # first prefix reaching p_min
+    out = np.zeros_like(probs)
+    out[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    return out
+
+
+ours_k, ours_p = softmax(top_k_filter(z, 5)), softmax(top_p_filter(z, 0.9))
+print("temperature: scratch == course_lib:",
+      np.allclose(scratch_temperature(z, 0.7), softmax(z / 0.7)))
+print("top-k:       scratch == course_lib:", np.allclose(scratch_top_k(z, 5), ours_k))
+print("top-p:       scratch == course_lib:", np.allclose(scratch_top_p(z, 0.9), ours_p))
+hub_temp = keras_hub.samplers.GreedySampler(temperature=0.7).compute_probabilities(z[None])
+print("temperature: keras-hub == course_lib:",
+      np.allclose(ops.convert_to_numpy(hub_temp)[0], softmax(z / 0.7), atol=1e-6))
+draws = 4000
+rows = ops.convert_to_tensor(np.tile(softmax(z), (draws, 1)).astype("float32"))
+hub_k = set(ops.convert_to_numpy(keras_hub.samplers.TopKSampler(k=5, seed=0).get_next_token(rows)).tolist())
+hub_p = set(ops.convert_to_numpy(keras_hub.samplers.TopPSampler(p=0.9, seed=0).get_next_token(rows)).tolist())
+print(f"keras-hub TopKSampler, {draws} draws: its tokens == our top-k set:",
+      hub_k == set(np.flatnonzero(ours_k).tolist()))
+print(f"keras-hub TopPSampler, {draws} draws: its tokens == our nucleus:",
+      hub_p == set(np.flatnonzero(ours_p).tolist()))
+print(f"nucleus size at p = 0.9: {np.count_nonzero(ours_p)} of {z.size} tokens")
+
+# %% [markdown]
+# ### 2.2 Beam search
+#
+# Greedy decoding commits to the best token at each step, but the best *sequence* can start
+# with a token that was only second best. **Beam search** keeps the `W` most likely partial
+# sequences (the beams) at every step: it extends each beam by every token, scores each
+# candidate by its summed log-probability, and keeps the best `W`. With `W = 1` it is greedy
+# decoding; with `W = V^(n−1)` it would be an exhaustive search over n tokens. Exercise 3 works
+# one example by hand.
+#
+# Below, a from-scratch beam search of a dozen lines, next to `course_lib.decoding.beam_search`
+# and keras-hub's `BeamSampler`, on a small GPT with random weights (so that this check prints
+# the same on every machine). The course version adds what a real search needs: the beams are
+# one batch, the key/value cache is reordered to follow each beam's parent, hypotheses that
+# emit a stop token leave the beam, and a **length penalty** ranks finished hypotheses by
+# `log p / length^α` (without it, the shortest hypothesis that stops always wins, since every
+# token lowers the sum).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+keras.utils.set_random_seed(0)
+toy = GPT(GPTConfig(vocab_size=11, context_length=16, num_layers=2, num_heads=2, width=16))
+for v in toy.weights:  # large random weights, so the distributions are far from uniform
+    if v.name in ("kernel", "embeddings"):
+        v.assign(np.random.default_rng(1).normal(0, 0.5, v.shape).astype("float32"))
+
+
+def scratch_beam_search(model, prompt, steps, width):
+    beams = [(list(prompt), 0.0)]
+    for _ in range(steps):
+        # One forward pass for all beams: row b holds the next-token log-probs of beam b.
+        logits = ops.convert_to_numpy(model(np.array([seq for seq, _ in beams]), training=False))
+        logp = decoding.log_softmax(logits[:, -1])
+        candidates = [(seq + [t], score + logp[b, t])
+                      for b, (seq, score) in enumerate(beams) for t in range(logp.shape[1])]
+        beams = sorted(candidates, key=lambda c: -c[1])[:width]  # sorted() is stable
+    return beams[0][0][len(prompt):]
+
+
+def hub_beam_search(model, prompt, steps, width):
+    ids = np.zeros((1, len(prompt) + steps), "int32")
+    ids[0, :len(prompt)] = prompt
+
+    def next_logits(tokens, cache, index):  # keras-hub asks for the logits at index - 1
+        return ops.take(model(tokens, training=False), index - 1, axis=1), None, cache
+
+    out = keras_hub.samplers.BeamSampler(num_beams=width)(next_logits, ops.convert_to_tensor(ids),
+                                                          index=len(prompt))
+    return ops.convert_to_numpy(out)[0, len(prompt):].tolist()
+
+
+prompt, steps = [3, 1, 4], 6
+for width in (1, 3):
+    a = scratch_beam_search(toy, prompt, steps, width)
+    b = decoding.beam_search(toy, prompt, steps, beam_width=width, use_cache=False)
+    c = hub_beam_search(toy, prompt, steps, width)
+    print(f"width {width}: scratch {a}, course_lib == scratch: {a == b}, keras-hub == scratch: {a == c}")
+for alpha in (0.0, 1.0):
+    best = decoding.beam_search(toy, prompt, 12, beam_width=3, stop_token=7, length_penalty=alpha,
+                                use_cache=False, return_all=True)[0]
+    print(f"stop token 7, length penalty α = {alpha}: best {best[0]} "
+          f"(log p {best[1]:.2f}, {best[1] / len(best[0]):.2f} per token)")
+
+# %% [markdown]
+# The last two lines show the length penalty at work: with α = 0 the best hypothesis is a short
+# one that stops early; with α = 1 (rank by mean log-probability per token) a longer one wins.
+#
+# ### 2.3 Measuring generated text
+#
+# Three numbers, each computed over a set of samples:
+#
+# - **distinct-n** (Li et al., 2016): the number of *different* n-grams divided by the number
+#   of n-grams, pooled over all the samples. Low means the decoder keeps saying the same
+#   things. It rewards variety only: random words score high too.
+# - **repetition rate** (seq-rep-4 of Welleck et al., 2020): within one sample, the share of its
+#   word 4-grams that already occurred earlier in the same sample, averaged over samples.
+#   Human text scores near 0; a decoder stuck in a loop, near 1.
+# - **model perplexity of the samples**: exp of the mean negative log-probability the model
+#   gives to each generated token. Low means the model finds its own text very likely, which
+#   is what greedy search optimises and also what loops look like. Human text sits at the
+#   model's validation perplexity, which makes a useful target.
+#
+# Each is short enough to write out. Here are the from-scratch versions, the course's, and
+# NLTK's n-grams as the reference, on two fixed sentences; and perplexity from its formula,
+# from `decoding.perplexity` (sliding window) and from keras-hub's `Perplexity` metric.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from nltk.tokenize import wordpunct_tokenize
+from nltk.util import ngrams as nltk_ngrams
+
+samples = ["To be, or not to be: that is the question.",
+           "To be or not to be, to be or not to be!"]
+
+
+def scratch_distinct(samples, n):
+    grams = [tuple(w[i:i + n]) for s in samples for w in [s.split()] for i in range(len(w) - n + 1)]
+    return len(set(grams)) / len(grams)
+
+
+words = [wordpunct_tokenize(s) for s in samples]
+for n in (1, 2):
+    ref = len({g for w in words for g in nltk_ngrams(w, n)}) / sum(len(list(nltk_ngrams(w, n))) for w in words)
+    scratch = scratch_distinct([" ".join(w) for w in words], n)
+    ours = decoding.distinct_n(samples, n)
+    print(f"distinct-{n}: scratch {scratch:.4f}, course_lib {ours:.4f}, NLTK {ref:.4f}")
+rep_ref = [1 - len(set(nltk_ngrams(w, 4))) / len(list(nltk_ngrams(w, 4))) for w in words]
+print("repetition rate (4-grams) per sample:",
+      [round(r, 4) for r in rep_ref], "mean", round(decoding.repetition_rate(samples, 4), 4))
+print("course_lib word_tokens == NLTK wordpunct_tokenize:",
+      all(decoding.word_tokens(s) == w for s, w in zip(samples, words, strict=True)))
+
+seq = np.array([[5, 2, 9, 1, 1, 7, 3, 0, 4, 2, 8, 6]], "int32")  # 12 tokens: fits toy's context
+logp = decoding.log_softmax(ops.convert_to_numpy(toy(seq, training=False)))[0]
+scratch_ppl = np.exp(-np.mean(logp[np.arange(11), seq[0, 1:]]))
+metric = keras_hub.metrics.Perplexity(from_logits=True)
+metric.update_state(seq[:, 1:], toy(seq)[:, :-1])
+print(f"perplexity: scratch {scratch_ppl:.2f}, course_lib {decoding.perplexity(toy, seq[0]):.2f}, "
+      f"keras-hub {float(metric.result()):.2f}")
+long_seq = np.random.default_rng(2).integers(0, 11, 200)  # longer than the context of 16
+by_hand = np.stack([long_seq[t - 15:t + 1] for t in range(15, 200)])  # token t and 15 before it
+by_hand_lp = decoding.log_softmax(ops.convert_to_numpy(toy(by_hand)))[:, -2, :]
+exact = by_hand_lp[np.arange(len(by_hand)), long_seq[15:]]
+windowed = decoding.token_log_probs(toy, long_seq, stride=1)[14:]
+print("sliding window, stride 1 == a full 16-token context for every token:",
+      bool(np.allclose(windowed, exact, atol=1e-5)))
+
+# %% [markdown]
+# The second sentence repeats itself: its distinct-2 pulls the pooled value down, and its
+# repetition rate is high. `decoding.perplexity` reads a text longer than the context in
+# overlapping windows (`stride` tokens apart); with `stride = 1` every token gets the full
+# context, which the last line checks against reading each window by hand.
+#
+# ### 2.4 The decoding table
+#
+# Now the real experiment. We take `NUM_PROMPTS` prompts of 32 characters from the validation
+# text (each starts at a speaker's name), let every strategy continue each prompt by
+# `NEW_CHARS` characters, and measure the continuations. The last row is the real text that
+# followed each prompt: the target a good decoder should resemble. A fourth column suits a
+# model that writes one character at a time, and can therefore spell words that do not exist:
+# **real words**, the share of the generated words that occur anywhere in the training text.
+#
+# Sampling strategies run as one batch per strategy with `decoding.sample_batch`, whose row
+# `i` draws exactly what `generate(..., seed=seed + i)` would; beam search runs per prompt, its
+# beams as a batch.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+starts = [m + 2 for m in range(len(val_text)) if val_text.startswith("\n\n", m)]
+starts = [s for s in starts if s + PROMPT_CHARS + NEW_CHARS <= len(val_text)]
+picked = [starts[i] for i in np.linspace(0, len(starts) - 1, NUM_PROMPTS).astype(int)]
+prompts = np.stack([char_tokenizer.encode(val_text[s:s + PROMPT_CHARS]) for s in picked])
+human = [char_tokenizer.encode(val_text[s + PROMPT_CHARS:s + PROMPT_CHARS + NEW_CHARS]).tolist()
+         for s in picked]
+
+STRATEGIES = {  # name: keyword arguments of sample_batch, or "beam"
+    "greedy": dict(temperature=0),
+    f"beam search, W = {BEAM_WIDTH}": "beam",
+    "temperature 0.7": dict(temperature=0.7),
+    "temperature 1.0 (pure sampling)": dict(temperature=1.0),
+    "temperature 1.3": dict(temperature=1.3),
+    "top-k, k = 10": dict(temperature=1.0, top_k=10),
+    "top-p, p = 0.9": dict(temperature=1.0, top_p=0.9),
+    "top-p 0.9, temperature 0.8": dict(temperature=0.8, top_p=0.9),
+}
+outputs, seconds = {}, {}
+for name, kw in STRATEGIES.items():
+    start = time.perf_counter()
+    if kw == "beam":
+        outputs[name] = [decoding.beam_search(shakespeare, p, NEW_CHARS, beam_width=BEAM_WIDTH,
+                                              jit_compile=DECODE_JIT) for p in prompts]
+    else:
+        outputs[name] = decoding.sample_batch(shakespeare, prompts, NEW_CHARS, seed=SEED,
+                                              jit_compile=DECODE_JIT, **kw)
+    seconds[name] = time.perf_counter() - start
+outputs["human text (the real continuation)"] = human
+
+
+# Words of the training text (lower-cased): a generated word outside this set is not a word.
+known_words = {w.lower() for w in decoding.word_tokens(text[:int(0.9 * len(text))]) if w.isalpha()}
+
+
+def measure(conts):
+    texts = [char_tokenizer.decode(c) for c in conts]
+    ppl = decoding.perplexity(shakespeare, [list(p) + list(c) for p, c in zip(prompts, conts, strict=True)],
+                              start=PROMPT_CHARS, jit_compile=DECODE_JIT)
+    # The first word usually finishes a word the prompt began; it is left out of the count.
+    words = [w.lower() for t in texts for w in decoding.word_tokens(t)[1:] if w.isalpha()]
+    return {"distinct-1": decoding.distinct_n(texts, 1), "distinct-2": decoding.distinct_n(texts, 2),
+            "repetition rate": decoding.repetition_rate(texts, 4), "model perplexity": ppl,
+            "real words": np.mean([w in known_words for w in words]) if words else 0.0}
+
+
+table = {name: measure(conts) for name, conts in outputs.items()}
+rows = ["| strategy | distinct-1 | distinct-2 | repetition rate ↓ | real words ↑ | model perplexity "
+        "| seconds |", "|---|---:|---:|---:|---:|---:|---:|"]
+for name, m in table.items():
+    secs = f"{seconds[name]:.1f}" if name in seconds else "–"
+    rows.append(f"| {name} | {m['distinct-1']:.3f} | {m['distinct-2']:.3f} | "
+                f"{m['repetition rate']:.3f} | {m['real words']:.1%} | {m['model perplexity']:.2f} "
+                f"| {secs} |")
+decoding_table = "\n".join(rows)
+display(Markdown(decoding_table))
+print(f"{NUM_PROMPTS} prompts x {NEW_CHARS} characters per strategy; distinct-n and repetition "
+      f"over words, perplexity per character")
+
+# %% [markdown]
+# Here is one prompt and what each strategy made of it:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show = 1 if NUM_PROMPTS > 1 else 0
+print("PROMPT:", repr(char_tokenizer.decode(prompts[show])))
+for name, conts in outputs.items():
+    print(f"\n--- {name} ---")
+    print(char_tokenizer.decode(conts[show])[:160])
+
+# %% [markdown]
+# **How to read the table, and what to pick.** (The stored run: chapter 06's model, 16
+# prompts of 200 characters. The sample is small: differences of a few points are noise.)
+#
+# - **Greedy and beam search** write the text the model finds most likely: a perplexity of
+#   about 3 and 2.4, far *below* the 6.3 of the real text, and almost only real words (98–99%).
+#   For that very reason they loop: greedy repeats 73% of its word 4-grams ("the the son the
+#   the son"), and both use so few different words that distinct-1 is about 0.05 against
+#   0.46 for the real text. Beam search finds even likelier text than greedy; it cycles among
+#   a few words in a longer period, so its 4-gram repetition is lower, its distinct-n just as
+#   poor. Pick them when there is one right answer and the output is short (the completion of
+#   a few tokens, translation, a label), not for open-ended text.
+# - **Pure sampling (T = 1)** reproduces the model's own distribution, so its perplexity (6.6)
+#   is close to that of the real text (6.3); but now and then it draws from the long tail of
+#   unlikely characters and derails a word: only 59% of its words are real. **T = 1.3**
+#   derails constantly (46% real words, perplexity 10.8).
+# - **Cutting the tail** (top-k, top-p, or a temperature below 1) keeps the variety and loses
+#   the derailments: no repeated 4-grams, distinct-2 near that of sampling, and 68–77% real
+#   words. The best row here is **top-p 0.9 with temperature 0.8** (77% real words,
+#   perplexity 4.0). **For open-ended text (stories, verse, dialogue), pick top-p ≈ 0.9 with
+#   T ≈ 0.7–0.9**: top-p adapts the number of candidates to how sure the model is, so it is a
+#   safer default than a fixed k.
+# - Read distinct-n together with the real-word rate: the sampled rows are *more* varied than
+#   Shakespeare (distinct-1 about 0.5–0.6 against 0.46) partly because every misspelled word is
+#   a new word.
+# - No row matches the human one on every column: the real text has 95% real words at a
+#   perplexity of 6.3, and this model gets real words only by playing safe. That gap is the
+#   model's, not the decoder's: a decoder can only choose among what the model offers.
+#
+# ## 3. Poems
+#
+# The document's first example of text generation is poetry. Our Shakespeare model has read
+# the plays one character at a time; here is its verse, with the setting the table recommends.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for i, opening in enumerate(["JULIET:\nO gentle night,", "HAMLET:\nShall I compare thee"]):
+    print(generate_text(shakespeare, char_tokenizer, opening, profile.pick(smoke=30, cpu=300, gpu=400),
+                        temperature=0.8, top_p=0.9, seed=SEED + i, jit_compile=False))
+    print("-" * 60)
+
+# %% [markdown]
+# It has the *form* of the plays: speakers' names in capitals with a colon (real ones such as
+# KING RICHARD II and SICINIUS next to invented ones), lines of roughly verse length that start
+# with a capital, blank lines between speeches, "thee" and "Therefore". It does not have
+# meaning: sentences wander, and many words are only almost words. That is what about a
+# million characters, read one and a half times by a model of 0.8 million parameters, buys.
+#
+# ## 4. Code
+#
+# The document's second example is code. Every Python installation carries a corpus of good
+# Python: the standard library's own `.py` files. `course_lib.code_corpus` reads them from the
+# running interpreter's library folder, in a fixed order, up to a size the profile chooses.
+# The code belongs to the Python Software Foundation and is used here under the PSF License
+# Version 2 (SPDX `PSF-2.0`); nothing is copied into the course repository.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+corpus = code_corpus.load_stdlib_code(CODE_CHARS)
+print(f"Python {corpus.python_version}, {corpus.root}")
+print(f"{len(corpus.files)} files, {len(corpus.text):,} characters: {', '.join(corpus.files[:6])}, …")
+print(f"license: {corpus.license}. {code_corpus.LICENSE_NOTE}")
+print(code_corpus.license_text().splitlines()[0])
+
+# %% [markdown]
+# Characters are a poor unit for code: indentation alone is 4, 8 or 12 spaces. A **byte-level
+# BPE** tokenizer (chapter 03) learns merges such as four spaces, `self`, `return` and
+# `def`, so one token carries about three characters and the same context sees three times
+# more code. The file separator `<|endoftext|>` is a special token that is never split.
+# Every tenth file (in the corpus order) is held out for validation.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+documents = corpus.documents()
+val_files = set(range(9, len(documents), 10)) or {len(documents) - 1}  # every tenth file
+train_docs = [d for i, d in enumerate(documents) if i not in val_files]
+val_docs = [d for i, d in enumerate(documents) if i in val_files]
+code_tokenizer = BPETokenizer.from_text(train_docs, CODE_VOCAB,
+                                        special_tokens=[code_corpus.FILE_SEPARATOR])
+sep_id = code_tokenizer.token_to_id(code_corpus.FILE_SEPARATOR)
+
+
+def encode_files(docs):
+    return np.concatenate([np.r_[code_tokenizer.encode(d), sep_id] for d in docs]).astype("int32")
+
+
+code_train, code_val = encode_files(train_docs), encode_files(val_docs)
+print(f"vocabulary {code_tokenizer.vocab_size}; train {len(code_train):,} tokens, "
+      f"validation {len(code_val):,} tokens; {len(corpus.text) / (len(code_train) + len(code_val)):.2f} "
+      f"characters per token")
+example = "    def __init__(self, name):\n        self.name = name\n"
+pieces = [code_tokenizer.decode([t]) for t in code_tokenizer.encode(example)]
+print(f"{len(example)} characters -> {len(pieces)} tokens:", pieces)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+code_model = GPT(GPTConfig(code_tokenizer.vocab_size, **CODE_MODEL))
+start = time.perf_counter()
+code_trainer = Trainer(code_model, train_config(CODE_STEPS, EVAL_BATCHES))
+code_history = code_trainer.fit(LMBatches(code_train, code_model.config.context_length, BATCH, seed=0),
+                                LMBatches(code_val, code_model.config.context_length, BATCH, seed=1))
+print(f"{code_model.count_params():,} parameters, {CODE_STEPS} steps in {time.perf_counter() - start:.0f} s")
+print(history_table(code_history))
+code_ppl = decoding.perplexity(code_model, code_val[:profile.pick(smoke=500, cpu=20_000, gpu=200_000)],
+                               jit_compile=DECODE_JIT)
+print(f"validation perplexity {code_ppl:.1f} per BPE token (uniform guess: {code_tokenizer.vocab_size})")
+
+# %% [markdown]
+# Now the test the document has in mind: give the model the signature of a function and let it
+# write the body. One detail of subword tokens matters here. BPE glues a newline to the
+# indentation after it (`"\n   "` then `" with"`), so a prompt that ends with a bare newline
+# ends on a token the model has mostly seen before lines at column 0, and it would start a new
+# module-level statement. The prompt therefore ends with the first word of the body, `with`,
+# where the token boundary is the one the model knows.
+#
+# Greedy decoding first, then three samples with top-p 0.9 and temperature 0.7. Finally we ask
+# Python itself whether the completions are code: each completion is cut where the function
+# ends (the first line back at column 0) and parsed with `ast.parse`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+signature = "def read_lines(path, encoding='utf-8'):\n    \"\"\"Return the lines of a file.\"\"\"\n"
+code_prompt = signature + "    with"
+sig_ids = code_tokenizer.encode(code_prompt)
+print("the prompt ends with the tokens", [code_tokenizer.decode([t]) for t in sig_ids[-3:]])
+greedy_code = generate(code_model, sig_ids, CODE_NEW_TOKENS, temperature=0, jit_compile=False)
+print("=== greedy ===")
+print(code_prompt + code_tokenizer.decode(greedy_code))
+samples_code = decoding.sample_batch(code_model, np.tile(sig_ids, (profile.pick(smoke=2, cpu=16, gpu=32), 1)),
+                                     CODE_NEW_TOKENS, temperature=0.7, top_p=0.9, seed=SEED,
+                                     jit_compile=DECODE_JIT)
+for i, s in enumerate(samples_code[:3]):
+    print(f"=== top-p sample {i + 1} ===")
+    print(code_prompt + code_tokenizer.decode(s))
+
+
+def function_part(completion):
+    """The completion up to where the function ends, or None if it never ends."""
+    lines = completion.split("\n")
+    for i, line in enumerate(lines):
+        if line and not line[0].isspace():
+            return "\n".join(lines[:i])
+    return None
+
+
+def parses(source):
+    try:
+        ast.parse(source)
+        return True
+    except SyntaxError:
+        return False
+
+
+def indented_by_four(texts):
+    """Share of the non-blank lines whose indentation is a multiple of four spaces."""
+    lines = [ln for t in texts for ln in t.split("\n") if ln.strip()]
+    return np.mean([(len(ln) - len(ln.lstrip(" "))) % 4 == 0 for ln in lines])
+
+
+completions = [code_tokenizer.decode(s) for s in samples_code]
+finished = [f for c in completions if (f := function_part(c)) is not None]
+valid = sum(parses(code_prompt + f) for f in finished)
+print(f"\nform: {indented_by_four(completions):.0%} of the generated lines are indented by a multiple "
+      f"of four spaces (the real code held out: {indented_by_four(val_docs):.0%})")
+print(f"syntax: of {len(samples_code)} sampled completions, {len(finished)} finish the function "
+      f"within {CODE_NEW_TOKENS} tokens, and {valid} of those parse as Python")
+
+# %% [markdown]
+# The model has learned the *look* of standard-library code: `def name(self, …):` lines,
+# `return self._…`, docstrings in triple quotes, comments, names in `snake_case` built from
+# pieces it has seen (`_loop`, `_buffer`, `get_…`), and indentation in steps of four for
+# most lines (real code: nearly all; the exceptions are continuation lines aligned with a
+# bracket). It has not learned the grammar: almost no completion closes the function, and
+# none of those parses, let alone reads lines from a file. Greedy decoding loops here too
+# (`Recreate_precreate_…`). With 600 steps on 600 KB of code (a validation perplexity of
+# about 26 per token) this is form without syntax, and syntax without meaning would be the
+# next step up.
+#
+# ## 5. Dialogue
+#
+# ### 5.1 Conversations as one token stream
+#
+# Topical-Chat (Gopalakrishnan et al., 2019; Amazon, CDLA-Sharing 1.0) has conversations
+# between two crowd workers about a topic. The registry holds the `valid` split: 539
+# conversations, about 11,700 turns. A language model knows nothing about turns, so we write a
+# conversation as one stream of text with **speaker tokens** and an **end-of-turn token**:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+conversations = load_topical_chat("valid")[:CHAT_CONVERSATIONS]
+print(dialogue.format_conversation(conversations[0][:4]))
+turn_counts = [len(dialogue.merge_consecutive_turns(c)) for c in conversations]
+print(f"\n{len(conversations)} conversations, {sum(turn_counts):,} turns "
+      f"(consecutive messages of one speaker merged), median {int(np.median(turn_counts))} per conversation")
+
+# %% [markdown]
+# `<|endoftext|>` marks where a conversation starts, `<|A|>` and `<|B|>` who speaks, and
+# `<|eot|>` where a turn ends. These four are special tokens of the BPE tokenizer, so each is
+# one id and never split. A model trained on this stream learns both what to say and when its
+# turn is over: to chat, we append `<|B|>` to the conversation so far and let it write until
+# it emits `<|eot|>`. A tenth of the conversations (not of the text, so no conversation is
+# split between the two) is held out to measure validation perplexity.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+order = np.random.default_rng(SEED).permutation(len(conversations))
+n_held = max(1, int(round(CHAT_HELD_OUT * len(conversations))))
+held_out = [conversations[i] for i in order[:n_held]]
+train_convs = [conversations[i] for i in order[n_held:]]
+chat_tokenizer = BPETokenizer.from_text([dialogue.format_conversation(c) for c in train_convs], CHAT_VOCAB,
+                                        special_tokens=dialogue.SPECIAL_TOKENS)
+chat_train = dialogue.conversations_to_ids(chat_tokenizer, train_convs)
+chat_val = dialogue.conversations_to_ids(chat_tokenizer, held_out)
+print(f"vocabulary {chat_tokenizer.vocab_size}; {len(train_convs)} training conversations "
+      f"({len(chat_train):,} tokens), {len(held_out)} held out ({len(chat_val):,} tokens)")
+
+chat_model = GPT(GPTConfig(chat_tokenizer.vocab_size, **CHAT_MODEL))
+start = time.perf_counter()
+chat_history = Trainer(chat_model, train_config(CHAT_STEPS, EVAL_BATCHES)).fit(
+    LMBatches(chat_train, chat_model.config.context_length, BATCH, seed=0),
+    LMBatches(chat_val, chat_model.config.context_length, BATCH, seed=1))
+print(f"{chat_model.count_params():,} parameters, {CHAT_STEPS} steps in {time.perf_counter() - start:.0f} s "
+      f"({CHAT_STEPS * BATCH * chat_model.config.context_length / len(chat_train):.1f} passes over the data)")
+print(history_table(chat_history))
+
+# %% [markdown]
+# How good is that? Perplexity needs a yardstick. The simplest is a **unigram** model that
+# ignores context and predicts every token with its frequency in the training stream
+# (add-one smoothed). Both are scored on every token of the held-out conversations.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+counts = np.bincount(chat_train, minlength=chat_tokenizer.vocab_size) + 1.0
+unigram_ppl = float(np.exp(-np.mean(np.log(counts / counts.sum())[chat_val[1:]])))
+chat_ppl = decoding.perplexity(chat_model, chat_val, jit_compile=DECODE_JIT)
+print(f"held-out perplexity per BPE token: unigram {unigram_ppl:.1f}, dialogue GPT {chat_ppl:.1f}")
+
+# %% [markdown]
+# ### 5.2 Talking to it
+#
+# `dialogue.chat(model, tokenizer, history, message)` formats the history and the new message
+# as turns (the user is speaker A, the model speaker B), appends `<|B|>`, samples with top-p
+# until `<|eot|>`, and returns the reply and the longer history. Three short conversations:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+scripts = [
+    ["Hi! Do you like football?", "Who is your favourite team?", "Do you watch it on TV?"],
+    ["Have you read any good books lately?", "I love science fiction. Do you?"],
+    ["Did you know that dogs can smell fear?", "That's amazing. Do you have a dog?"],
+]
+for k, script in enumerate(scripts):
+    history = []
+    for j, message in enumerate(script):
+        reply, history = dialogue.chat(chat_model, chat_tokenizer, history, message,
+                                       max_new_tokens=CHAT_REPLY_TOKENS, temperature=0.8, top_p=0.9,
+                                       seed=SEED + 10 * k + j)
+        print(f"USER: {message}\nBOT:  {reply}")
+    print()
+
+# %% [markdown]
+# The replies *sound* like Topical-Chat: they take their turn and stop, use its phrases ("Do
+# you know…", "I don't know…", "I guess…"), and drift to its favourite subjects (football, the
+# NFL, coaches and their earnings, left-handed quarterbacks), whatever the user asked. Most
+# words are real, the sentences are not grammatical, and nothing is a fact: this is a
+# 0.9-million-parameter model that has read about 10,000 turns less than twice. Its held-out
+# perplexity is still far below the unigram's: it has learned a lot about *how* people chat.
+#
+# ### 5.3 Staying inside the context window
+#
+# A model reads at most `context_length` tokens. A long conversation does not fit, so `chat()`
+# keeps the newest turns that do, leaving `max_new_tokens` free for the reply, and drops the
+# oldest turns first (whole turns: half a turn would start without its speaker token). Here is
+# a long conversation from the held-out set, replayed through `build_chat_prompt`:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+long_conv = max(held_out, key=len)
+replay = [("user" if i % 2 == 0 else "bot", m)
+          for i, (_, m) in enumerate(dialogue.merge_consecutive_turns(long_conv))]
+context = chat_model.config.context_length
+last = (len(replay) - 1) // 2 * 2  # the user speaks at the even turns
+for upto in (2, 6, last):
+    ids, kept = dialogue.build_chat_prompt(chat_tokenizer, replay[:upto], replay[upto][1],
+                                           context, CHAT_REPLY_TOKENS)
+    print(f"after {upto:>2} turns: the prompt keeps {kept:>2} of them, {len(ids):>3} tokens "
+          f"(limit {context} - {CHAT_REPLY_TOKENS} for the reply)")
+print("\nthe model sees, at the end:\n" + chat_tokenizer.decode(ids)[-300:])
+reply, _ = dialogue.chat(chat_model, chat_tokenizer, replay[:last], replay[last][1],
+                         max_new_tokens=CHAT_REPLY_TOKENS, seed=SEED)
+print("\nBOT:", reply)
+
+# %% [markdown]
+# The model has no memory beyond its window: whatever was said in the dropped turns is gone.
+# Real assistants have the same limit, with windows of many thousands of tokens, and summarise
+# or retrieve old turns when a conversation outgrows them.
+#
+# ## 6. Speed: the key/value cache
+#
+# Without a cache, every new token reads the whole window again: the cost of a token grows
+# with the context. With the **key/value cache** of `course_lib.gpt`, the keys and values of
+# earlier tokens are kept (`GPT.call_with_cache`), and each step feeds one token.
+# Below, `generate(..., use_cache=True/False)` with the same seed (the same tokens) on two
+# models: the Shakespeare model (context 64 at the cpu profile) and the dialogue model
+# (context 128). Each timing is the best of two runs, after a warm-up that traces the graphs.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+speed_rows, speed = [], {}
+for name, model, prompt in [("Shakespeare (chars)", shakespeare, char_tokenizer.encode("ROMEO:")),
+                            ("dialogue (BPE)", chat_model, chat_tokenizer.encode("<|endoftext|><|A|>"))]:
+    results = {}
+    for use_cache in (True, False):
+        kw = dict(temperature=1.0, top_k=10, seed=0, use_cache=use_cache, jit_compile=False)
+        generate(model, prompt, 8, **kw)  # warm-up: traces the prefill and the step
+        best, tokens = np.inf, None
+        for _ in range(2):
+            start = time.perf_counter()
+            tokens = generate(model, prompt, SPEED_TOKENS, **kw)
+            best = min(best, time.perf_counter() - start)
+        results[use_cache] = (SPEED_TOKENS / best, tokens)
+    speed[name] = {"cached": results[True][0], "uncached": results[False][0]}
+    speed_rows.append(f"| {name} | {model.config.context_length} | {results[True][0]:.0f} | "
+                      f"{results[False][0]:.0f} | {results[True][0] / results[False][0]:.1f}× | "
+                      f"{results[True][1] == results[False][1]} |")
+speed_table = "\n".join(["| model | context | cached tokens/s | uncached tokens/s | speed-up | same tokens |",
+                         "|---|---:|---:|---:|---:|---|"] + speed_rows)
+display(Markdown(speed_table))
+print(f"{SPEED_TOKENS} tokens per run, batch 1, no XLA, on this machine's CPU (shared: timings are noisy)")
+
+# %% [markdown]
+# The cache gives the same tokens and is faster, and its advantage grows with the context:
+# an uncached step costs a forward pass over the whole window, a cached step over one token
+# (plus attention over the cached keys). At these tiny sizes much of a step is fixed overhead
+# (a Python loop and a graph call per token), which hides part of the gain; with XLA
+# (`jit_compile=True`, the default of `generate`) a cached step is about twice faster again
+# (`benchmarks/generation_cache.py`). For a model with a context of thousands of tokens the
+# cache is what makes generation usable at all.
+#
+# ## 7. Honest expectations, and what grows with scale
+#
+# | | what the stored (cpu) run has | what it lacks |
+# |---|---|---|
+# | verse | speaker names, line lengths, archaic words, punctuation | meaning, rhyme, metre |
+# | code | indentation, keywords, `self.`, docstrings | working bodies, defined names |
+# | dialogue | turn-taking, the tone of Topical-Chat, stopping at the end of a turn | facts, memory, consistency |
+#
+# Everything above is a model of about a million parameters trained for minutes on two CPU
+# cores. The `gpu` profile runs the same notebook with models of nanoGPT's GPU size (6 layers,
+# width 384, a context of 256, about 11 million parameters), 5,000 steps on each corpus, and
+# ten times more code. We have not stored a gpu run, so here is what is documented: on Tiny
+# Shakespeare, nanoGPT's own run of that configuration reaches a validation loss of about 1.47
+# (perplexity about 4.3) against 1.87 (perplexity 6.5) for the model used here, and its samples
+# are mostly real words in mostly grammatical lines. Expect the same direction on the other
+# two corpora: more real words and identifiers, more completions that parse, replies that stay
+# on topic longer; the tables of this chapter are the way to check it. Meaning, facts and
+# reasoning come only at far larger scale (billions of parameters and tokens) plus
+# instruction tuning, which no notebook here can reach; the decoding strategies, the measures
+# and the `chat()` loop stay exactly the same.
+#
+# ## Exercises
+#
+# Each exercise has a starter value to replace, and a check that says whether it is right and,
+# if not, what to reconsider.
+#
+# **Exercise 1 (distinct-n).** Compute distinct-2 of these two samples by hand (words split
+# on spaces): the number of different bigrams divided by the number of bigrams, pooled over
+# both samples.
+
+# %%
+print(ex.DISTINCT_SAMPLES)
+answer_distinct_2 = 6 / 7  # replace with your value, e.g. 5 / 8
+ex.check_distinct_2(answer_distinct_2)
+
+# %% [markdown]
+# **Exercise 2 (top-p).** A model gives these probabilities for the next word. How many words
+# does top-p sampling with p = 0.75 keep?
+
+# %%
+print(ex.NUCLEUS_PROBS, "p =", ex.NUCLEUS_P)
+answer_nucleus = 3  # replace with your count
+ex.check_nucleus_size(answer_nucleus)
+
+# %% [markdown]
+# **Exercise 3 (beam search by hand).** A toy model gives the probability of the first word,
+# and of the second word given the first. Greedy decoding picks "good night". Which two words
+# does beam search with width 2 return? (Keep the two best first words, extend both, and
+# compare the probabilities of the whole two-word sequences.)
+
+# %%
+for first, (p, nxt) in ex.BEAM_TREE.items():
+    print(f"p({first}) = {p}:", {w: q for w, q in nxt.items()})
+answer_beam = "sweet prince"  # replace with the two words, e.g. "fair lady"
+ex.check_beam_choice(answer_beam)
+
+# %% [markdown]
+# **Exercise 4 (the context window).** A model has a context of 64 tokens; `chat()` keeps 16
+# free for the reply and one for the bot's speaker token. The conversation's turns, oldest
+# first, take these numbers of tokens (the last one is the user's new message). How many turns
+# does the prompt keep? (Use `dialogue.turns_that_fit` to check your reasoning afterwards.)
+
+# %%
+print("turn lengths:", ex.TURN_LENGTHS, "context:", ex.CONTEXT_LENGTH, "reserved:", ex.REPLY_RESERVE)
+answer_turns = 4  # replace with your count
+ex.check_kept_turns(answer_turns)
+
+# %% [markdown]
+# ## Closing note
+#
+# The numbers of this run, gathered in one place:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+display(Markdown(f"**Decoding strategies** (Shakespeare model, validation perplexity "
+                 f"{val_ppl:.2f} per character):\n\n{decoding_table}\n\n"
+                 f"**Generation speed** ({SPEED_TOKENS} tokens, batch 1, CPU):\n\n{speed_table}\n\n"
+                 f"**Code model**: validation perplexity {code_ppl:.1f} per BPE token; "
+                 f"{valid} of {len(samples_code)} sampled completions finish and parse.  \n"
+                 f"**Dialogue model**: held-out perplexity {chat_ppl:.1f} per BPE token "
+                 f"(unigram baseline {unigram_ppl:.1f})."))
