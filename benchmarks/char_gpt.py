@@ -57,6 +57,8 @@ def parse_args(argv=None):
                       ("eval-iters", int)]:
         p.add_argument(f"--{name}", type=typ, default=None, help="overrides the profile")
     p.add_argument("--no-jit", action="store_true", help="turn XLA compilation off")
+    p.add_argument("--no-onednn", action="store_true",
+                   help="turn TensorFlow's oneDNN CPU kernels off (course_lib's default)")
     p.add_argument("--mixed-precision", choices=["mixed_bfloat16", "mixed_float16"])
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--checkpoint-dir", type=Path, help="checkpoint here and resume from it")
@@ -74,6 +76,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args, cfg = parse_args(argv)
+    # oneDNN is TensorFlow's default on x86 CPUs; course_lib switches it off for quiet logs and
+    # bit-stable notebook outputs, but it makes this model's training step ~1.5x faster here.
+    # The variable is read once, when TensorFlow loads, so it must be set before any import.
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0" if args.no_onednn else "1"
     import keras
 
     import course_lib  # noqa: F401  (quiets TensorFlow before it loads)
@@ -118,6 +124,7 @@ def main(argv=None) -> dict:
         "profile": args.profile,
         "config": cfg,
         "xla": not args.no_jit,
+        "onednn": not args.no_onednn,
         "mixed_precision": args.mixed_precision,
         "parameters": int(model.count_params()),
         "iterations": trainer.step,
