@@ -15,8 +15,10 @@ True
 from __future__ import annotations
 
 import math
-from numbers import Real
 
+from course_lib.exercise_checks import as_number
+from course_lib.exercise_checks import correct as _ok
+from course_lib.exercise_checks import not_yet as _wrong
 from course_lib.nn_basics import dense_param_count, gpt_param_count
 from course_lib.text_features import idf_weights
 
@@ -32,23 +34,7 @@ SKIPGRAM_WINDOW = 2
 ANALOGY = ("paris", "france", "rome")  # paris : france :: rome : ?
 
 
-def _ok(message: str) -> bool:
-    print(f"✅ Correct: {message}")
-    return True
-
-
-def _wrong(message: str, hint: str) -> bool:
-    print(f"❌ Not yet: {message} Hint: {hint}")
-    return False
-
-
-def _number(answer, what: str) -> float | None:
-    if answer is None or isinstance(answer, bool) or not isinstance(answer, Real):
-        _wrong(
-            f"expected a number for {what}, got {answer!r}.", "replace the `None` with your value."
-        )
-        return None
-    return float(answer)
+_number = as_number
 
 
 def _close(a: float, b: float, tol: float = 1e-3) -> bool:

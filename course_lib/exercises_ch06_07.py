@@ -16,11 +16,13 @@ True
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 import numpy as np
 
 from course_lib import metrics
+from course_lib.exercise_checks import as_number
+from course_lib.exercise_checks import correct as _ok
+from course_lib.exercise_checks import not_yet as _wrong
 
 __all__ = [
     "GPT2_VOCAB",
@@ -53,23 +55,10 @@ BLEU_HYPOTHESIS = "the the the cat"
 BLEU_REFERENCE = "the cat is on the mat"
 
 
-def _ok(message: str) -> bool:
-    print(f"✅ Correct: {message}")
-    return True
-
-
-def _wrong(message: str, hint: str) -> bool:
-    print(f"❌ Not yet: {message} Hint: {hint}")
-    return False
-
-
 def _number(answer, what: str) -> float | None:
-    if answer is None or isinstance(answer, bool) or not isinstance(answer, Real):
-        _wrong(
-            f"expected a number for {what}, got {answer!r}.", "replace the `None` with your value."
-        )
+    value = as_number(answer, what)
+    if value is None:
         return None
-    value = float(answer)
     if not math.isfinite(value):
         _wrong(f"{what} must be a finite number, got {value}.", "check for a division by zero.")
         return None

@@ -15,12 +15,14 @@ True
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 import numpy as np
 
 from course_lib.decoding import distinct_n, ngrams
 from course_lib.dialogue import turns_that_fit
+from course_lib.exercise_checks import as_number
+from course_lib.exercise_checks import correct as _ok
+from course_lib.exercise_checks import not_yet as _wrong
 from course_lib.generation import top_p_filter
 
 __all__ = [
@@ -53,23 +55,7 @@ CONTEXT_LENGTH = 64
 REPLY_RESERVE = 16  # tokens kept free for the reply; one more goes to the bot's speaker token
 
 
-def _ok(message):
-    print(f"✅ Correct: {message}")
-    return True
-
-
-def _wrong(message, hint):
-    print(f"❌ Not yet: {message} Hint: {hint}")
-    return False
-
-
-def _number(answer, what):
-    if answer is None or isinstance(answer, bool) or not isinstance(answer, Real):
-        _wrong(
-            f"expected a number for {what}, got {answer!r}.", "replace the `None` with your value."
-        )
-        return None
-    return float(answer)
+_number = as_number
 
 
 def check_distinct_2(answer):
