@@ -2,7 +2,13 @@
 
 Each chapter is authored as a percent-format Python file in ``notebooks/src/`` (cells start
 with ``# %%``; markdown cells with ``# %% [markdown]`` and every line prefixed by ``# ``),
-which diffs and reviews well, and is turned into ``notebooks/NN_name.ipynb`` here.
+which diffs and reviews well, and is turned into ``notebooks/NN_name.ipynb`` here. Exercise
+solutions are authored the same way in ``notebooks/solutions/src/`` and become
+``notebooks/solutions/NN_name.ipynb``; there ``# %% [solution] ID`` marks an nbgrader solution
+cell (the answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and
+``# %% [check] ID points=N`` an autograded, locked test cell. Every cell gets slide metadata
+(headings open a slide, other cells a sub-slide; ``slide=TYPE`` in the header overrides it), so
+``jupyter nbconvert --to slides`` turns any chapter into a deck.
 
     python tools/notebooks.py build notebooks/src/00_welcome.py   # source -> .ipynb (no outputs)
     python tools/notebooks.py run notebooks/00_welcome.ipynb --profile cpu  # execute, store outputs
@@ -28,39 +34,111 @@ SRC_DIR = NB_DIR / "src"
 KERNEL = {"display_name": "Python 3 (course)", "language": "python", "name": "python3"}
 
 
+SOL_DIR = NB_DIR / "solutions"
+SOL_SRC_DIR = SOL_DIR / "src"
+SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
+NBGRADER_SCHEMA = 3
+
+
+def _header(line: str) -> dict:
+    """Reads a cell header such as ``# %% [check] ex1_check points=2 slide=skip``.
+
+    Kinds: ``[markdown]``, plain code, ``[solution] ID`` (an nbgrader solution cell whose answer
+    sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and ``[check] ID points=N``
+    (an nbgrader autograded, locked test cell). ``slide=TYPE`` overrides the slide type.
+    """
+    rest = line[len("# %%"):].strip()
+    kind = "code"
+    if rest.startswith("["):
+        kind, _, rest = rest[1:].partition("]")
+        kind = kind.strip()
+    if kind not in ("markdown", "code", "solution", "check"):
+        raise ValueError(f"unknown cell kind [{kind}] in {line!r}; use markdown, solution or check")
+    words = rest.split()
+    options = dict(w.split("=", 1) for w in words if "=" in w)
+    ids = [w for w in words if "=" not in w]
+    if kind in ("solution", "check") and len(ids) != 1:
+        raise ValueError(f"{line!r}: a [{kind}] cell needs exactly one id, e.g. `[{kind}] ex1`")
+    slide = options.get("slide")
+    if slide is not None and slide not in SLIDE_TYPES:
+        raise ValueError(f"{line!r}: slide={slide} is not one of {', '.join(SLIDE_TYPES)}")
+    return {"kind": kind, "id": ids[0] if ids else None, "slide": slide,
+            "points": float(options.get("points", 1))}
+
+
+def _slide_type(cell, explicit: str | None) -> str:
+    """Slide metadata for ``jupyter nbconvert --to slides``: headings open slides, and every
+    other cell gets a vertical sub-slide of its own so that no slide overflows the screen."""
+    if explicit:
+        return explicit
+    first = cell.source.lstrip().split("\n", 1)[0]
+    if cell.cell_type == "markdown" and (first.startswith("# ") or first.startswith("## ")):
+        return "slide"
+    return "subslide"
+
+
+def _nbgrader(head: dict) -> dict | None:
+    if head["kind"] == "solution":
+        return {"grade": False, "grade_id": head["id"], "locked": False,
+                "schema_version": NBGRADER_SCHEMA, "solution": True, "task": False}
+    if head["kind"] == "check":
+        points = head["points"]
+        return {"grade": True, "grade_id": head["id"], "locked": True,
+                "points": int(points) if points.is_integer() else points,
+                "schema_version": NBGRADER_SCHEMA, "solution": False, "task": False}
+    return None
+
+
 def parse_source(text: str) -> list[nbformat.NotebookNode]:
-    """Splits a percent-format file into notebook cells."""
-    cells, kind, lines = [], None, []
+    """Splits a percent-format file into notebook cells, with slide and nbgrader metadata."""
+    cells, head, lines = [], None, []
 
     def flush():
-        if kind is None:
+        if head is None:
             return
         body = "\n".join(lines).strip("\n")
-        if kind == "markdown":
+        if head["kind"] == "markdown":
             body = "\n".join(
                 ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in body.split("\n")
             )
-            cells.append(nbformat.v4.new_markdown_cell(body))
+            cell = nbformat.v4.new_markdown_cell(body)
         else:
-            cells.append(nbformat.v4.new_code_cell(body))
+            cell = nbformat.v4.new_code_cell(body)
+            if head["kind"] == "solution" and "### BEGIN SOLUTION" not in body:
+                raise ValueError(f"solution cell {head['id']} has no `### BEGIN SOLUTION` marker")
+        cell.metadata["slideshow"] = {"slide_type": _slide_type(cell, head["slide"])}
+        grader = _nbgrader(head)
+        if grader:
+            cell.metadata["nbgrader"] = grader
+        cells.append(cell)
 
     for line in text.split("\n"):
         if line.startswith("# %%"):
             flush()
-            kind = "markdown" if "[markdown]" in line else "code"
+            head = _header(line)
             lines = []
-        elif kind is not None:
+        elif head is not None:
             lines.append(line)
     flush()
     return cells
 
 
 def notebook_for(src: Path) -> Path:
-    return NB_DIR / (src.stem + ".ipynb")
+    """``notebooks/src/X.py`` -> ``notebooks/X.ipynb``; ``notebooks/solutions/src/X.py`` ->
+    ``notebooks/solutions/X.ipynb``."""
+    return src.resolve().parent.parent / (src.stem + ".ipynb")
+
+
+def sources() -> list[Path]:
+    """Every notebook source: the chapters, then the exercise solutions."""
+    return sorted(SRC_DIR.glob("*.py")) + sorted(SOL_SRC_DIR.glob("*.py"))
 
 
 def build(src: Path) -> Path:
     """Writes the notebook for ``src``, keeping stored outputs of cells whose code is unchanged."""
+    src = Path(src).resolve()
+    if src.parent not in (SRC_DIR, SOL_SRC_DIR):
+        raise SystemExit(f"{src}: sources live in {SRC_DIR} or {SOL_SRC_DIR}")
     cells = parse_source(src.read_text(encoding="utf-8"))
     out = notebook_for(src)
     old = {}
@@ -72,11 +150,18 @@ def build(src: Path) -> Path:
         if c.cell_type == "code" and c.source in old:
             c.outputs = old[c.source].outputs
             c.execution_count = old[c.source].execution_count
+    for i, c in enumerate(cells):
+        c.id = f"cell-{i:03d}"  # stable ids: a rebuild of an unchanged source changes nothing
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = KERNEL
     nb.metadata["language_info"] = {"name": "python", "version": "3.11"}
     nbformat.write(nb, out)
     return out
+
+
+def _signature(cell) -> tuple:
+    meta = cell.get("metadata", {})
+    return (cell.cell_type, cell.source, meta.get("slideshow"), meta.get("nbgrader"))
 
 
 def strip_noise(nb: nbformat.NotebookNode) -> None:
@@ -104,7 +189,7 @@ def run(path: Path, profile: str, timeout: int) -> None:
         nb,
         timeout=timeout,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NB_DIR)}},
+        resources={"metadata": {"path": str(Path(path).resolve().parent)}},
         # Progress bars redraw with \r hundreds of times; store the final text, not every frame.
         coalesce_streams=True,
     )
@@ -114,17 +199,18 @@ def run(path: Path, profile: str, timeout: int) -> None:
 
 
 def check() -> list[str]:
-    """Lists notebooks whose cell sources differ from their ``src/`` file."""
+    """Lists notebooks whose cells (source, slide and nbgrader metadata) differ from their source."""
     problems = []
-    for src in sorted(SRC_DIR.glob("*.py")):
+    for src in sources():
         nb_path = notebook_for(src)
+        rel = nb_path.relative_to(ROOT)
         if not nb_path.exists():
-            problems.append(f"{nb_path.name}: missing; run `python tools/notebooks.py build {src}`")
+            problems.append(f"{rel}: missing; run `python tools/notebooks.py build {src.relative_to(ROOT)}`")
             continue
-        want = [(c.cell_type, c.source) for c in parse_source(src.read_text(encoding="utf-8"))]
-        have = [(c.cell_type, c.source) for c in nbformat.read(nb_path, as_version=4).cells]
+        want = [_signature(c) for c in parse_source(src.read_text(encoding="utf-8"))]
+        have = [_signature(c) for c in nbformat.read(nb_path, as_version=4).cells]
         if want != have:
-            problems.append(f"{nb_path.name}: differs from src/{src.name}; rebuild and rerun it")
+            problems.append(f"{rel}: differs from {src.relative_to(ROOT)}; rebuild and rerun it")
     return problems
 
 
