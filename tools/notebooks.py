@@ -16,19 +16,21 @@ cell (the answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and
 
 Stored outputs must come from a real run at the cpu profile or larger (``run`` refuses smoke).
 TensorFlow's stderr noise is stripped from what is stored, so that nbval compares only what a
-cell prints on purpose.
+cell prints on purpose. ``run`` is the course runner's execution (``course_lib.runner``): each
+chapter run is recorded (wall time, peak memory, key figures) and ``RESULTS.md`` is rewritten.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # course_lib, also when the package is not installed
+    sys.path.insert(0, str(ROOT))
 NB_DIR = ROOT / "notebooks"
 SRC_DIR = NB_DIR / "src"
 KERNEL = {"display_name": "Python 3 (course)", "language": "python", "name": "python3"}
@@ -166,36 +168,30 @@ def _signature(cell) -> tuple:
 
 def strip_noise(nb: nbformat.NotebookNode) -> None:
     """Removes stderr streams and per-run metadata from stored outputs."""
-    for c in nb.cells:
-        c.metadata.pop("execution", None)
-        if c.cell_type != "code":
-            continue
-        c.outputs = [
-            o for o in c.outputs if not (o.output_type == "stream" and o.name == "stderr")
-        ]
+    from course_lib.runner import strip_noise as _strip
+
+    _strip(nb)
 
 
-def run(path: Path, profile: str, timeout: int) -> None:
-    """Executes a notebook in place at ``profile`` and stores its outputs."""
-    from nbclient import NotebookClient
+def run(path: Path, profile: str, timeout: int, *, write_results: bool = True):
+    """Executes a notebook in place at ``profile`` and stores its outputs.
+
+    The course runner (:mod:`course_lib.runner`) does the work, so every run made here is
+    recorded like ``python -m course_lib run``: wall time, peak memory and key figures go to
+    ``notebooks/results/<profile>/run_NN.json`` and ``RESULTS.md`` is rewritten. A failing
+    notebook is reported with the cell that failed and left unchanged on disk.
+    """
+    from course_lib import runner
 
     if profile == "smoke":
         sys.exit("Stored outputs must come from a cpu or gpu run, not smoke.")
-    os.environ["COURSE_PROFILE"] = profile
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(Path(path).resolve().parent)}},
-        # Progress bars redraw with \r hundreds of times; store the final text, not every frame.
-        coalesce_streams=True,
-    )
-    client.execute()
-    strip_noise(nb)
-    nbformat.write(nb, path)
+    result = runner.run_chapter(Path(path), profile=profile, timeout=timeout)
+    if write_results and runner.is_chapter(Path(path)):
+        runner.write_results_md(profile)
+    if not result.ok:
+        raise SystemExit(f"{path}: failed at cell {result.error_cell}: {result.error}\n"
+                         "The notebook on disk is unchanged.")
+    return result
 
 
 def check() -> list[str]:
@@ -230,8 +226,8 @@ def main(argv=None) -> int:
             print("built", build(src).relative_to(ROOT))
     elif args.cmd == "run":
         for nb in args.notebooks:
-            run(nb, args.profile, args.timeout)
-            print("ran", nb)
+            r = run(nb, args.profile, args.timeout)
+            print(f"ran {nb} in {r.wall_s:.0f} s, peak {r.peak_mb:.0f} MB")
     else:
         problems = check()
         print("\n".join(problems) or "all notebooks match their sources")

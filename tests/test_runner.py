@@ -1,0 +1,187 @@
+"""The course runner (``python -m course_lib run``) on tiny notebooks in a temporary folder.
+
+Real chapters take minutes; these notebooks take a kernel start each. They check what the
+runner promises: executed copies at smoke with ``--out`` (never in place), stderr stripped,
+wall time and peak memory measured, key figures collected into a run record and RESULTS.md, a
+failing chapter reported by cell and never written half-run, and ``tools/notebooks.py run``
+recording through the same code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import results, runner
+
+REPO = Path(__file__).resolve().parents[1]
+
+# ~150 MB of touched memory: the peak the sampler must see on top of a bare kernel.
+ALLOC_MB = 150
+
+
+def _tiny(folder: Path, name: str, cells: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell(f"# {name[:2]} · Tiny {name}")]
+        + [nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}},
+    )
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+GOOD = [
+    "import os, sys\nprint('profile', os.environ['COURSE_PROFILE'])\n"
+    "print('tensorflow noise', file=sys.stderr)",
+    "from course_lib.results import record_key_figures\n"
+    f"blob = b'x' * {ALLOC_MB} * 2**20  # touched pages count in RSS\n"
+    "record_key_figures('98', {'val loss': 1.25, 'accuracy': 0.5})\nprint(len(blob) // 2**20)",
+]
+BAD = ["x = 1", "print('before')", "1 / 0", "print('never reached')"]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_ENV_VAR, str(tmp_path / "results"))
+    # The runner sets COURSE_PROFILE for its kernels; monkeypatch restores it afterwards.
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    return tmp_path
+
+
+def test_smoke_runs_execute_copies_and_record_everything(env):
+    good = _tiny(env, "98_good", GOOD)
+    bad = _tiny(env, "97_bad", BAD)
+    before = {p: p.read_bytes() for p in (good, bad)}
+    out = env / "out"
+    # Bad first: with --keep-going the good chapter still runs after the failure.
+    code = runner.main(["run", "--profile", "smoke", "--out", str(out), "--keep-going",
+                        "--no-progress", str(bad), str(good)])
+    assert code == 1  # one chapter failed
+    assert {p: p.read_bytes() for p in (good, bad)} == before  # originals never touched
+    assert not (out / "97_bad.ipynb").exists()  # no half-run copy either
+
+    nb = nbformat.read(out / "98_good.ipynb", as_version=4)
+    first, second = nb.cells[1].outputs, nb.cells[2].outputs
+    assert [o.text for o in first] == ["profile smoke\n"]  # the stderr line is stripped
+    assert second[0].text.strip() == str(ALLOC_MB)
+    assert all("execution" not in c.metadata for c in nb.cells)
+
+    rec = results.load_json("run_98", profile="smoke", fallback=())
+    assert rec["status"] == "ok" and rec["profile"] == "smoke" and rec["code_cells"] == 2
+    assert rec["key_figures"] == {"val loss": 1.25, "accuracy": 0.5}
+    assert rec["title"] == "Tiny 98_good"
+    assert rec["peak_mb"] > ALLOC_MB  # the kernel's RSS, sampled while the blob was alive
+    assert 0 < rec["wall_s"] < 120
+    assert rec["machine"]["cores"] >= 1 and rec["machine"]["ram_gb"] > 0
+
+    failed = results.load_json("run_97", profile="smoke", fallback=())
+    assert failed["status"] == "failed" and "wall_s" not in failed
+    assert failed["last_failure"]["cell"] == 3  # cell index as JupyterLab counts (markdown = 0)
+    assert failed["last_failure"]["error"] == "ZeroDivisionError: division by zero"
+
+    text = (out / "RESULTS.md").read_text()
+    row = next(line for line in text.splitlines() if "`98_good`" in line)
+    assert "val loss 1.25; accuracy 0.5" in row and " GB " in row
+    assert "`97_bad` | Tiny 97_bad | failed at cell 3" in text
+    assert "1 of 2 chapters run" in text and "cores" in text
+    assert results.load_json("run_98", profile="cpu", fallback=()) is None  # smoke stays smoke
+
+
+def test_smoke_in_place_is_refused(env):
+    good = _tiny(env, "98_good", GOOD)
+    with pytest.raises(SystemExit):
+        runner.main(["run", "--profile", "smoke", str(good)])
+    with pytest.raises(SystemExit, match="not smoke"):
+        runner.run_chapter(good, profile="smoke")
+    assert nbformat.read(good, as_version=4).cells[1].outputs == []
+
+
+def test_cli_stops_at_the_first_failure_and_leaves_the_notebook_unchanged(env):
+    bad = _tiny(env, "97_bad", BAD)
+    good = _tiny(env, "98_good", GOOD)
+    before = bad.read_bytes()
+    md = env / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_lib", "run", "--profile", "cpu", "--no-progress",
+         "--results-md", str(md), str(bad), str(good)],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "97_bad.ipynb: failed at cell 3: ZeroDivisionError" in proc.stderr
+    assert bad.read_bytes() == before  # in place, but a failed run writes nothing
+    assert nbformat.read(good, as_version=4).cells[1].outputs == []  # never started
+    assert results.load_json("run_98", profile="cpu", fallback=()) is None
+    assert "`97_bad` | Tiny 97_bad | failed at cell 3" in md.read_text()
+
+
+def test_notebook_tool_run_records_through_the_runner(env, monkeypatch):
+    spec = importlib.util.spec_from_file_location("nbtool", REPO / "tools" / "notebooks.py")
+    nbtool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nbtool)
+    monkeypatch.setattr(runner, "RESULTS_MD", env / "RESULTS.md")
+    good = _tiny(env, "98_good", GOOD)
+    # An earlier run's figure that this run no longer records must not survive.
+    results.record_key_figures("98", {"stale": 1.0}, profile="cpu")
+    result = nbtool.run(good, "cpu", 120)
+    assert result.ok
+    nb = nbformat.read(good, as_version=4)  # executed in place at cpu
+    assert nb.cells[1].outputs[0].text == "profile cpu\n"
+    rec = json.loads((env / "results" / "cpu" / "run_98.json").read_text())
+    assert rec["key_figures"] == {"val loss": 1.25, "accuracy": 0.5}
+    text = (env / "RESULTS.md").read_text()
+    assert "`98_good`" in text and "val loss 1.25" in text
+    assert "`00_welcome` | " in text  # the course's chapters are listed, run or not
+    with pytest.raises(SystemExit, match="not smoke"):
+        nbtool.run(good, "smoke", 120)
+
+
+def test_results_markdown_lists_unrun_chapters_and_later_failures(env, tmp_path):
+    chapters = [_tiny(tmp_path, n, ["1"]) for n in ("01_a", "02_b", "03_c")]
+    machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 8.0, "os": "Linux", "python": "3.11",
+               "load_avg_1min": 0.5}
+    results.save_json("run_01", {"chapter": "01", "wall_s": 125.0, "peak_mb": 2048,
+                                 "date": "2026-01-02T00:00:00", "machine": machine,
+                                 "key_figures": {"BLEU": 12.345678}}, profile="cpu")
+    results.save_json("run_02", {"chapter": "02", "wall_s": 30.0, "peak_mb": 512,
+                                 "date": "2026-01-02T00:00:00", "machine": machine,
+                                 "key_figures": {},
+                                 "last_failure": {"date": "2026-01-03T00:00:00", "cell": 4,
+                                                  "error": "ValueError: boom"}}, profile="cpu")
+    text = runner.results_markdown("cpu", chapters)
+    lines = text.splitlines()
+    assert "| `01_a` | Tiny 01_a | 2.1 min | 2.0 GB | BLEU 12.35 | 2026-01-02 [1] |" in lines
+    assert any("`02_b`" in ln and "a later run failed at cell 4: ValueError: boom" in ln
+               for ln in lines)
+    assert "| `03_c` | Tiny 03_c | not run yet | | | |" in lines
+    assert "2 of 3 chapters run" in text
+    assert "[1] Test CPU, 2 cores, 8.0 GB RAM, Linux, Python 3.11, load 0.5 at start" in text
+
+
+def test_resolve_chapters_by_number_name_and_path(tmp_path):
+    nb = runner.resolve_chapters(["00", "09_generation_and_dialogue"])
+    assert [p.name for p in nb] == ["00_welcome.ipynb", "09_generation_and_dialogue.ipynb"]
+    assert runner.resolve_chapters([]) == runner.list_chapters()
+    with pytest.raises(SystemExit, match="No chapter notebook matches '77'"):
+        runner.resolve_chapters(["77"])
+    assert not runner.is_chapter(REPO / "notebooks" / "solutions" / "06_training_loop.ipynb")
+    assert runner.is_chapter(REPO / "notebooks" / "06_training_loop.ipynb")
+
+
+def test_peak_memory_sampler_sees_an_allocation():
+    with runner.PeakMemorySampler(include_root=True, interval=0.05) as idle:
+        pass
+    with runner.PeakMemorySampler(include_root=True, interval=0.05) as busy:
+        blob = b"y" * (200 * 2**20)
+        busy.sample()
+    del blob
+    assert busy.peak_mb - idle.peak_mb > 150  # the control: without the blob, no such gap
+    with pytest.raises(ValueError, match="interval"):
+        runner.PeakMemorySampler(interval=0)
