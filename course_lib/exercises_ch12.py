@@ -278,8 +278,7 @@ def check_sgd_step(fn):
                       "return arrays shaped like w and b.")
     ref_w, ref_b = _keras_step(w, b, x, y, lr)
     if np.allclose(new_w, ref_w, atol=1e-5) and np.allclose(new_b, ref_b, atol=1e-5):
-        return _ok("your GradientTape step equals Keras's train_on_batch "
-                   f"(max |diff| {max(np.abs(new_w - ref_w).max(), np.abs(new_b - ref_b).max()):.1e}).")
+        return _ok("your GradientTape step equals Keras's train_on_batch (to 1e-5).")
     gw, gb = _numpy_gradients(w.astype(np.float64), b.astype(np.float64), x, y)
     if np.allclose(new_w, w, atol=1e-7) and np.allclose(new_b, b, atol=1e-7):
         return _wrong("the weights did not move.",
