@@ -344,18 +344,19 @@ for ref in references:
 ours = metrics.corpus_bleu(hypotheses, references, smooth="none").score
 theirs = 100 * nltk_corpus_bleu([[r.split()] for r in references], [h.split() for h in hypotheses])
 print(f"lines of 6+ words: course_lib and NLTK x 100 agree to 1e-9: {abs(ours - theirs) < 1e-9}")
-short_hyp, short_ref = ["it is so"], ["it is so indeed"]
-ours_short = metrics.corpus_bleu(short_hyp, short_ref, smooth="none").score
-nltk_short = 100 * nltk_corpus_bleu([[short_ref[0].split()]], [short_hyp[0].split()])
-print(f"a 3-word hypothesis: course_lib {ours_short:.2f}, NLTK {nltk_short:.2f}")
+mixed_hyps = ["the cat sat on the mat today", "a dog ran in the park", "he is here"]
+mixed_refs = ["the cat sat on a mat", "the dog ran in the big park", "he was here"]
+ours_mixed = metrics.corpus_bleu(mixed_hyps, mixed_refs, smooth="none").score
+nltk_mixed = 100 * nltk_corpus_bleu([[r.split()] for r in mixed_refs], [h.split() for h in mixed_hyps])
+print(f"with one 3-word hypothesis: course_lib {ours_mixed:.2f}, NLTK {nltk_mixed:.2f}")
 
 # %% [markdown]
-# On lines long enough to have 4-grams, the two agree to the last digit. On a hypothesis of
-# three words they do not: it has no 4-gram, so its 4-gram precision is 0/0. sacrebleu (and
-# the course) count it as 0 matches of 0, which makes BLEU 0 without smoothing; NLTK divides
-# by `max(1, count)`, i.e. 0 of 1, and then warns and returns a tiny positive number
-# instead. Neither is "right"; it is a convention, and a reason to report which BLEU you used
-# (sacrebleu prints a signature for exactly this).
+# On lines long enough to have 4-grams, the two agree to the last digit. Add one hypothesis
+# of three words and they part: it has no 4-gram at all. sacrebleu (and the course) add 0
+# matches out of 0 4-grams to the corpus totals; NLTK divides each sentence's counts by
+# `max(1, count)`, so it adds 0 matches out of **1**, which lowers the pooled 4-gram precision
+# and the score. Neither is "right"; it is a convention, and a reason to report which BLEU you
+# used (sacrebleu prints a signature for exactly this).
 #
 # **n-gram language models.** `nltk.lm` has maximum-likelihood, Laplace, Lidstone and
 # Kneser-Ney models over words. Chapter 07 checks the course's `NGramLM` against NLTK's
