@@ -1,0 +1,216 @@
+"""course_lib.classification: WordPiece vocabulary, preprocessing, padding masks, the MLM head
+and loss against hand computations, fine-tuning (a tiny overfit), save/load, GloVe rows,
+evaluation against scikit-learn, and the offline preset guard."""
+
+import time
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import sklearn.metrics
+import tensorflow as tf
+
+from course_lib import classification as cl
+from course_lib.encoder import EncoderConfig, TransformerClassifier
+
+CORPUS = [
+    "a great movie , truly great .",
+    "a dull and boring movie .",
+    "the acting is wonderful and the story is great",
+    "the story is boring , the acting dull",
+    "an unwatchable , unbearable mess",
+    "a wonderful , moving film",
+    "the film is a mess",
+    "great acting , great story , great film",
+]
+T = 12
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return cl.train_wordpiece_vocabulary(CORPUS * 20, 200)
+
+
+@pytest.fixture(scope="module")
+def pre(vocab):
+    return cl.SentencePreprocessor(vocab, sequence_length=T)
+
+
+def small_config(vocab_size, **kw):
+    base = dict(vocab_size=vocab_size, max_length=16, num_layers=1, num_heads=2, width=16)
+    base.update(kw)
+    return EncoderConfig(**base)
+
+
+def test_vocabulary_matches_keras_hub_trainer(vocab):
+    # Every piece occurs >= 20 times, so any threshold in either search keeps all of them:
+    # the bounded search must give exactly keras-hub's vocabulary.
+    reference = keras_hub.tokenizers.compute_word_piece_vocabulary(
+        tf.data.Dataset.from_tensor_slices(CORPUS * 20), 200, reserved_tokens=list(cl.SPECIAL_TOKENS)
+    )
+    assert vocab == reference
+    assert vocab[:5] == list(cl.SPECIAL_TOKENS)
+    assert "great" in vocab and any(t.startswith("##") for t in vocab)
+    with pytest.raises(ValueError, match="reserved"):
+        cl.train_wordpiece_vocabulary(CORPUS, 3)
+
+
+def test_preprocessor_adds_cls_sep_pad(pre):
+    ids = np.asarray(pre(["a great movie", "great " * 30]))
+    assert ids.shape == (2, T) and ids.dtype == np.int32
+    pieces = pre.tokenize(["a great movie"])[0]
+    assert ids[0, 0] == pre.cls_id and ids[0, len(pieces) + 1] == pre.sep_id
+    assert (ids[0, len(pieces) + 2:] == pre.pad_id).all()
+    assert pre.decode(ids[0]) == "[CLS] a great movie [SEP]"
+    assert ids[1, -1] == pre.sep_id and pre.pad_id not in ids[1]  # truncation keeps [SEP]
+    assert pre.tokenize(["UNWATCHABLE"])[0] == pre.tokenize(["unwatchable"])[0]  # uncased
+    with pytest.raises(ValueError, match="lacks"):
+        cl.SentencePreprocessor(["a", "b"], 8)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_padding_does_not_change_the_prediction(vocab, pooling):
+    keras.utils.set_random_seed(0)
+    model = TransformerClassifier(small_config(len(vocab)), num_classes=2, pooling=pooling)
+    short = cl.SentencePreprocessor(vocab, 8)(["a great movie"])
+    long = cl.SentencePreprocessor(vocab, 16)(["a great movie"])
+    a, b = np.asarray(model(short)), np.asarray(model(long))
+    assert a.shape == (1, 2) and np.abs(a - b).max() < 1e-5
+    # Control: with the padding visible (an all-True mask) the output does change.
+    seen = model({"token_ids": long, "padding_mask": np.ones(long.shape, bool)})
+    assert np.abs(np.asarray(seen) - b).max() > 1e-4
+
+
+def test_mlm_dataset_masks_only_real_tokens(pre):
+    x, y, w = next(iter(cl.mlm_dataset(CORPUS * 4, pre, batch_size=32, mask_rate=0.3, seed=1)))
+    ids, pos = x["token_ids"].numpy(), x["mask_positions"].numpy()
+    w, y = w.numpy(), y.numpy()
+    assert ids.shape == (32, T) and pos.shape == y.shape == w.shape == (32, 2)  # ceil(.15·12)
+    clean = pre(tf.constant(CORPUS))
+    rows = {tuple(r) for r in np.asarray(clean)}
+    n_masked = 0
+    for b in range(32):
+        for target, weight in zip(y[b], w[b], strict=True):
+            if weight:
+                n_masked += 1
+                assert target not in (pre.pad_id, pre.cls_id, pre.sep_id)
+        # Put the targets back: the row is one of the clean rows.
+        restored = ids[b].copy()
+        restored[pos[b][w[b] > 0]] = y[b][w[b] > 0]
+        assert tuple(restored) in rows
+    assert n_masked > 20 and (ids == pre.mask_id).sum() > 0
+
+
+def test_mlm_head_shapes_and_weight_tying(vocab):
+    keras.utils.set_random_seed(0)
+    config = small_config(len(vocab))
+    model = cl.MaskedLMPretrainer(config)
+    x = {"token_ids": np.array([[2, 7, 4, 9, 3, 0]]), "mask_positions": np.array([[2, 1]])}
+    logits = np.asarray(model(x))
+    assert logits.shape == (1, 2, len(vocab))
+    c, v = config.width, config.vocab_size
+    head = c * c + c + 2 * c + v  # transform, LayerNorm, output bias; the table is shared
+    assert model.count_params() == config.num_parameters() + head
+    # The output layer IS the input embedding: changing one changes the other's logits.
+    table = model.encoder.token_embedding.embeddings
+    table.assign(table * 2.0)
+    assert np.abs(np.asarray(model(x)) - logits).max() > 1e-3
+
+
+def test_masked_lm_loss_by_hand():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 3, 7)).astype("float32")
+    ids = np.array([[1, 4, 0], [6, 0, 0]])
+    w = np.array([[1, 1, 0], [1, 0, 0]], "float32")
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    picked = np.take_along_axis(log_p, ids[..., None], -1)[..., 0]
+    hand = -(picked * w).sum() / w.sum()
+    loss = float(cl.masked_lm_loss(ids, logits, w))
+    assert abs(loss - hand) < 1e-5
+    # Control: Keras's sample-weighted mean divides by B·P = 6, not by the 3 masked tokens.
+    keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(ids, logits, w)
+    assert abs(float(keras_loss) - hand * 3 / 6) < 1e-5 and abs(float(keras_loss) - hand) > 0.1
+    # Logits at weight-0 slots do not matter.
+    logits[0, 2] += 5.0
+    assert abs(float(cl.masked_lm_loss(ids, logits, w)) - hand) < 1e-5
+
+
+def test_mlm_train_step_uses_the_masked_loss(vocab):
+    keras.utils.set_random_seed(1)
+    model = cl.MaskedLMPretrainer(small_config(len(vocab)))
+    model.compile(keras.optimizers.SGD(0.0))  # lr 0: the reported loss is the hand loss
+    x = {"token_ids": np.array([[2, 7, 4, 9, 3, 0], [2, 4, 8, 3, 0, 0]]),
+         "mask_positions": np.array([[2, 0], [1, 0]])}
+    y, w = np.array([[11, 0], [12, 0]]), np.array([[1.0, 0.0], [1.0, 0.0]], "float32")
+    logits = np.asarray(model(x)).astype("float64")
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    hand = -(log_p[0, 0, 11] + log_p[1, 0, 12]) / 2
+    loss = model.train_on_batch(x, y, sample_weight=w)
+    assert abs(float(loss) - hand) < 1e-4
+
+
+def test_pretrained_encoder_is_copied(vocab):
+    keras.utils.set_random_seed(2)
+    config = small_config(len(vocab))
+    pretrainer = cl.MaskedLMPretrainer(config)
+    classifier = TransformerClassifier(config, num_classes=2, pooling="cls")
+    ids = np.array([[2, 7, 9, 3, 0]])
+    assert np.abs(np.asarray(classifier.encoder(ids) - pretrainer.encoder(ids))).max() > 1e-3
+    assert cl.copy_encoder_weights(pretrainer.encoder, classifier) > 0
+    assert np.abs(np.asarray(classifier.encoder(ids) - pretrainer.encoder(ids))).max() == 0.0
+    with pytest.raises(ValueError, match="configs differ"):
+        cl.copy_encoder_weights(pretrainer.encoder,
+                                TransformerClassifier(small_config(len(vocab), width=32), 2))
+
+
+def test_tiny_overfit_and_save_load_round_trip(vocab, pre, tmp_path):
+    keras.utils.set_random_seed(3)
+    labels = np.array([1, 0, 1, 0, 0, 1, 0, 1])
+    model = TransformerClassifier(small_config(len(vocab)), num_classes=2, pooling="cls")
+    model.compile(keras.optimizers.Adam(3e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ids = np.asarray(pre(CORPUS))
+    for _ in range(60):
+        model.train_on_batch(ids, labels)
+    probs = cl.predict_proba(model, pre, CORPUS)
+    assert probs.shape == (8, 2) and np.allclose(probs.sum(1), 1.0, atol=1e-5)
+    assert (probs.argmax(1) == labels).mean() == 1.0
+    # Round trip: model and preprocessor as .keras files, predictions identical.
+    model.save(tmp_path / "m.keras")
+    keras.saving.save_model(pre, tmp_path / "pre.keras")
+    model2 = keras.saving.load_model(tmp_path / "m.keras")
+    pre2 = keras.saving.load_model(tmp_path / "pre.keras")
+    assert pre2.vocabulary == pre.vocabulary
+    assert np.array_equal(cl.predict_proba(model2, pre2, CORPUS), probs)
+    label, p = cl.describe_predictions(probs[:1])[0]
+    assert label == cl.LABELS[labels[0]] and p == probs[0].max()
+
+
+def test_glove_embedding_matrix():
+    words = ["the", "movie", "great"]
+    vectors = np.arange(12, dtype="float32").reshape(3, 4)
+    matrix, found = cl.glove_embedding_matrix(["", "[UNK]", "great", "zzz", "the"], words,
+                                              vectors, seed=0)
+    assert matrix.shape == (5, 4) and found == 2
+    assert np.array_equal(matrix[2], vectors[2]) and np.array_equal(matrix[4], vectors[0])
+    assert not matrix[0].any() and not np.array_equal(matrix[3], vectors[1])
+
+
+def test_evaluate_predictions_matches_sklearn():
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 2, 300)
+    p = np.where(rng.random(300) < 0.8, t, 1 - t)
+    r = cl.evaluate_predictions(t, p, n_resamples=200)
+    assert abs(r["accuracy"] - sklearn.metrics.accuracy_score(t, p)) < 1e-12
+    assert abs(r["f1"] - sklearn.metrics.f1_score(t, p)) < 1e-12
+    assert r["accuracy_low"] < r["accuracy"] < r["accuracy_high"]
+    assert r["accuracy_high"] - r["accuracy_low"] < 0.15
+
+
+def test_preset_loader_fails_fast_offline():
+    start = time.perf_counter()
+    model, message = cl.load_preset_classifier("no_such_preset_xyz", host="127.0.0.1",
+                                               timeout=1.0)
+    assert model is None and "offline" in message
+    assert time.perf_counter() - start < 5.0
