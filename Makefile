@@ -14,8 +14,16 @@ export KERAS_BACKEND ?= tensorflow
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+# Slide decks load reveal.js from build/vendor/ (local, works offline) or from a CDN (cdn).
+REVEAL ?= local
+# The browser tests (slides, JupyterLab) need Debian's chromium and the local reveal.js; `make
+# test` installs both and makes the tests fail, not skip, without them. BROWSER_TESTS=skip
+# opts out (they then skip with a message).
+BROWSER_TESTS ?= required
+CHROMIUM ?= /usr/bin/chromium
+IS_ROOT := $(shell [ "$$(id -u)" = "0" ] && echo yes)
 
-.PHONY: setup lab test lint notebooks benchmark clean
+.PHONY: setup lab test lint notebooks benchmark clean slides reveal browser
 
 setup: $(STAMP)
 
@@ -28,18 +36,42 @@ $(STAMP): requirements.txt pyproject.toml
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-test: setup
-	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+test: setup $(if $(filter skip,$(BROWSER_TESTS)),,browser reveal)
+	COURSE_BROWSER_TESTS=$(BROWSER_TESTS) COURSE_CHROMIUM=$(CHROMIUM) COURSE_PROFILE=smoke \
+	  $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+
+# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$(IS_ROOT)" = yes ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+	  echo "Chromium ($(CHROMIUM)) is missing: install it (Debian/Ubuntu: sudo apt-get install" \
+	    "chromium), set CHROMIUM=/path/to/chromium, or run make test BROWSER_TESTS=skip." >&2; \
+	  exit 1; \
+	fi
+
+# reveal.js (and the require.js, jQuery, MathJax its decks load) from the npm registry, at
+# pinned versions, into build/vendor/ (git-ignored). Needs npm once; as root it installs it.
+reveal: setup
+	@if ! command -v npm >/dev/null && [ "$(IS_ROOT)" = yes ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; fi
+	$(PY) tools/slides.py vendor
+
+# Every chapter as a reveal.js deck in build/slides/, with build/slides/index.html.
+slides: setup $(if $(filter cdn,$(REVEAL)),,reveal)
+	$(PY) tools/slides.py export --reveal $(REVEAL)
 
 lint: setup
 	$(VENV)/bin/ruff check course_lib tests benchmarks tools notebooks
 
-# Re-executes every chapter at the cpu profile so stored outputs are a real run.
+# Re-executes every chapter at the cpu profile (stored outputs are a real run) and rewrites
+# RESULTS.md with what each cost; see "Course runner" in README.md.
 notebooks: setup
-	$(PY) tools/notebooks.py run notebooks/[0-9]*.ipynb --profile cpu
+	$(PY) -m course_lib run --profile cpu
 
 benchmark: setup
 	$(PY) benchmarks/char_gpt.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) build

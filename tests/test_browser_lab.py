@@ -1,0 +1,162 @@
+"""JupyterLab for real: open chapter 00 in headless Chromium and run it through the UI.
+
+Starts the venv's JupyterLab the way ``make lab`` does (``jupyter lab --notebook-dir=notebooks``)
+on 127.0.0.1 with a free port, a token, ``--no-browser`` and ``COURSE_PROFILE=smoke`` in its
+environment; opens ``00_welcome.ipynb`` in Debian's Chromium driven by Playwright; runs every
+cell with *Run → Run All Cells*; waits for the environment table to render (it must say
+``smoke``, which proves the cells ran now rather than showing stored outputs); then stops the
+server. Autosave is off and nothing is saved: the notebook on disk must not change.
+
+Without Chromium this test skips with a message naming ``make browser``; under ``make test``
+(``COURSE_BROWSER_TESTS=required``) it fails instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "00_welcome.ipynb"
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = REPO / "build" / "test-artifacts"
+JUPYTER = Path(sys.executable).parent / "jupyter"
+STARTUP_TIMEOUT = 90  # seconds for the server to answer
+RUN_TIMEOUT = 240_000  # ms for all of chapter 00 to run at smoke through the UI (2 loaded cores)
+
+
+def require_chromium() -> str:
+    problem = None
+    if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
+        problem = f"Chromium ({CHROMIUM}) is missing: run `make browser`"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "Playwright's Python package is missing: run `make setup`"
+    if problem:
+        if os.environ.get("COURSE_BROWSER_TESTS") == "required":
+            pytest.fail(problem)
+        pytest.skip(problem + " (make test does it for you)")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    pgid = os.getpgid(proc.pid)
+    os.killpg(pgid, signal.SIGTERM)  # jupyter shuts its kernels down on SIGTERM
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(pgid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    before, mtime = _digest(NOTEBOOK), NOTEBOOK.stat().st_mtime_ns
+    # A private settings folder: autosave off, so JupyterLab never writes the notebook, and
+    # every cell rendered (not only those in view), so the test can read any output.
+    for plugin, value in (("docmanager-extension/plugin", {"autosave": False}),
+                          ("notebook-extension/tracker", {"windowingMode": "none"})):
+        f = tmp_path / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(value))
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [str(JUPYTER), "lab", "--notebook-dir=notebooks", "--no-browser",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           "--ServerApp.open_browser=False",
+           f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+           f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+           # JupyterLab checkpoints a notebook when it opens it; keep that copy out of the repo.
+           f"--FileCheckpoints.checkpoint_dir={tmp_path / 'checkpoints'}"]
+    if os.geteuid() == 0:  # as in the Makefile: JupyterLab refuses root without it
+        cmd.append("--allow-root")
+    env = dict(os.environ, COURSE_PROFILE="smoke",
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    log = tmp_path / "lab.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "lab_00_welcome.png"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            assert proc.poll() is None, f"jupyter lab exited early:\n{log.read_text()[-3000:]}"
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                assert time.monotonic() < deadline, f"no answer:\n{log.read_text()[-3000:]}"
+                time.sleep(1)
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.set_default_timeout(120_000)
+                page.goto(f"{base}/lab/tree/00_welcome.ipynb?token={token}")
+                panel = page.locator(".jp-NotebookPanel").first
+                panel.wait_for(state="visible")
+                # The kernel must be connected before Run All (the execution indicator says
+                # "idle" before a kernel exists); the status bar names it once it is.
+                page.locator(".jp-StatusBar-Widget").filter(
+                    has_text=re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
+                page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+                # The environment table, printed by this run (stored outputs say "cpu").
+                table = panel.locator(".jp-OutputArea-output").filter(
+                    has_text="Keras backend").filter(has_text="smoke (from COURSE_PROFILE)")
+                table.first.wait_for(state="visible", timeout=RUN_TIMEOUT)
+                text = table.first.text_content()
+                assert "tensorflow" in text and "keras" in text and "Python" in text, text
+                # Then every cell finished: no "[*]" prompt left, one count per code cell.
+                page.wait_for_function(
+                    """() => {
+                      const p = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell'
+                                 + ' .jp-InputPrompt')].map(e => e.textContent.trim());
+                      return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t)); }""",
+                    timeout=RUN_TIMEOUT)
+                body = panel.text_content()
+                assert "Traceback (most recent call last)" not in body
+                table.first.scroll_into_view_if_needed()
+            finally:
+                page.screenshot(path=str(shot))  # also on failure: what the page showed
+                browser.close()
+    finally:
+        _stop(proc)
+    assert proc.returncode is not None
+    # Nothing was saved: same bytes, same modification time, no checkpoint written.
+    assert _digest(NOTEBOOK) == before and NOTEBOOK.stat().st_mtime_ns == mtime
+    assert not (NOTEBOOK.parent / ".ipynb_checkpoints").exists()
+    assert shot.stat().st_size > 10_000
