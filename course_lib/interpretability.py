@@ -227,6 +227,20 @@ class PrefixConstraint:
         return sorted({s[len(generated)] for s in live})
 
 
+def _padded_forward(model):
+    """model(ids, training=False), as one TensorFlow graph when the backend is TensorFlow."""
+    import keras
+
+    def forward(ids):
+        return model(ids, training=False)
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(forward)
+    return forward
+
+
 def controlled_generate(
     model,
     prompt_ids,
@@ -241,8 +255,8 @@ def controlled_generate(
 ):
     """Samples like ``course_lib.generation.generate``, with banned tokens and a prefix rule.
 
-    Each step reads the last ``context_length`` tokens (no cache: this is for short, steered
-    outputs), adds the banned-token mask to the logits, masks everything the constraint does
+    Each step reads the last ``context_length`` tokens (no key/value cache: this is for short,
+    steered outputs), adds the banned-token mask to the logits, masks everything the constraint does
     not allow, then calls ``generation.sample_next``: so temperature, top-k and top-p act on
     the allowed tokens only.
 
@@ -268,10 +282,15 @@ def controlled_generate(
     window = [int(t) for t in prompt_ids]
     if not window:
         raise ValueError("prompt_ids is empty; pass at least one token id")
+    forward = _padded_forward(model)
     new = []
     for _ in range(max_new_tokens):
-        ids = np.asarray(window[-length:], dtype="int32")[None]  # (1, T)
-        logits = ops.convert_to_numpy(model(ids, training=False))[0, -1].astype(np.float64)
+        recent = window[-length:]
+        # A causal model's logits at position t ignore everything after t, so padding the
+        # window to the full context keeps one input shape: the function is traced once.
+        ids = np.zeros((1, length), dtype="int32")
+        ids[0, : len(recent)] = recent
+        logits = ops.convert_to_numpy(forward(ids))[0, len(recent) - 1].astype(np.float64)
         logits = logits + mask
         allowed = constraint.allowed(new) if constraint is not None else None
         if allowed is not None:

@@ -1,0 +1,989 @@
+# %% [markdown]
+# # 13 · Challenges and trends, measured
+#
+# *Mirrors §8 of the source document (挑战与未来发展, "challenges and future development").*
+#
+# The document names the hard problems of large language models: they need enormous compute
+# and memory, they are too big for many devices, they learn the biases of their data, they are
+# hard to interpret and to control, and they are being pushed into medicine, education and
+# finance. This chapter turns each claim into a small experiment you can run on a laptop:
+#
+# 1. **Scale and compute**: count the FLOPs of the course GPT layer by layer (and check the
+#    count against the program TensorFlow compiles), the 6·N·D rule, the memory of weights,
+#    gradients and optimizer state per precision, mixed precision on this machine, and a
+#    **mini scaling-law study**: five GPT sizes trained identically, with a fitted power law.
+# 2. **Smaller models**: **knowledge distillation** of chapter 06's GPT into a model 7 times
+#    smaller, and **int8 quantization** with Keras's quantization API.
+# 3. **Bias**: the **WEAT** association test on GloVe vectors (effect size and permutation
+#    p-value), and a **template probe** of a sentiment classifier trained here.
+# 4. **Interpretability and control**: attention maps, **integrated gradients** for a
+#    classifier's decision (with a completeness check), and steering generation (temperature,
+#    banned tokens, constrained beginnings).
+# 5. **Wider applications**: medicine, education and finance, with what the experiments above
+#    say about the risks.
+#
+# **Before you run it:** time: smoke ~1 min · cpu ~10 min (2 cores) · gpu ~5 min; memory: peak ~2 GB at cpu; data: `tinyshakespeare` (1.1 MB), `glove` (8.5 MB), `rt-polarity` (1.2 MB) (downloaded once, verified by SHA-256), and chapter 06's model in `notebooks/artifacts/`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from IPython.display import Markdown, display
+from keras import ops
+
+import course_lib
+from course_lib import distillation, fairness, interpretability, scaling
+from course_lib import exercises_ch13 as ex
+from course_lib.data import load_glove, load_rt_polarity, load_tiny_shakespeare
+from course_lib.gpt import GPT, GPTConfig
+from course_lib.layers import MultiHeadAttention
+from course_lib.lm_data import split_tokens
+from course_lib.memory import format_bytes
+from course_lib.model_io import load_model
+from course_lib.profiles import active_profile
+from course_lib.reproducibility import seed_everything
+from course_lib.results import record_key_figures, save_json
+from course_lib.tokenizers import CharTokenizer
+from course_lib.training import LMBatches, TrainConfig, Trainer
+
+tf.get_logger().setLevel("ERROR")  # several models retrace Keras's train step: expected here
+SEED = seed_everything(13)
+profile = active_profile()
+print(f"seed {SEED}, profile {profile} ({profile.source}), Keras {keras.__version__}")
+
+# %% [markdown]
+# All sizes live in this cell, with the reason for each. The `smoke` profile (the test suite)
+# shrinks everything so the notebook runs in about a minute; its numbers mean nothing. The
+# stored outputs come from the `cpu` profile.
+
+# %%
+JIT = profile.pick(smoke=False, cpu=True, gpu=True)  # XLA: compile once, faster steps
+CONTEXT = profile.pick(smoke=32, cpu=64, gpu=128)  # characters per training window
+BATCH = profile.pick(smoke=4, cpu=16, gpu=64)  # windows per step
+EVAL_BATCHES = profile.pick(smoke=1, cpu=10, gpu=20)  # validation batches per evaluation
+# Part 1: five sizes (layers, heads, width), from 20 thousand to 0.8 million parameters, all
+# trained for the same steps on the same batches: only the size changes.
+SCALING_SIZES = profile.pick(
+    smoke=[(1, 2, 16), (1, 2, 24), (1, 2, 32)],
+    cpu=[(1, 2, 32), (2, 2, 48), (2, 4, 64), (3, 4, 96), (4, 4, 128)],
+    gpu=[(2, 4, 64), (4, 4, 128), (4, 6, 192), (6, 6, 288), (6, 6, 384)],
+)
+SCALING_STEPS = profile.pick(smoke=4, cpu=300, gpu=2000)  # the same for every size
+MIXED_STEPS = profile.pick(smoke=2, cpu=12, gpu=50)  # timed steps per precision
+TIMING_REPEATS = profile.pick(smoke=1, cpu=10, gpu=20)  # timed forward passes per model
+# Part 2: distillation into a student of about 0.1 million parameters (the teacher: 0.8 M).
+STUDENT = profile.pick(smoke=(1, 2, 16), cpu=(2, 2, 64), gpu=(2, 4, 128))
+DISTILL_STEPS = profile.pick(smoke=4, cpu=400, gpu=3000)
+TEMPERATURE = 2.0  # softens the teacher's distribution; Hinton et al. used 2-20
+ALPHA = 0.5  # weight of the soft (teacher) term against the hard (true next token) term
+# Part 3: the sentiment classifier on rt-polarity, with frozen GloVe vectors.
+MAX_WORDS = 48  # words per review kept (99% of rt-polarity's sentences are shorter)
+CLASSIFIER_EPOCHS = profile.pick(smoke=1, cpu=6, gpu=6)
+PERMUTATIONS = 20_000  # WEAT and probe p-values: enough for an exact test of 8 + 8 words
+# Part 4: integrated gradients path steps, and generated characters per sample.
+IG_STEPS = 200  # trapezoid intervals; the completeness gap shrinks as 1/steps²
+GEN_CHARS = profile.pick(smoke=20, cpu=120, gpu=200)
+
+
+def train_config(steps):
+    """nanoGPT's schedule (warm-up, cosine decay from 1e-3 to 1e-4) at this chapter's sizes."""
+    return TrainConfig(max_steps=steps, warmup_steps=max(1, steps // 20),
+                       eval_interval=steps, eval_batches=EVAL_BATCHES, jit_compile=JIT, verbose=0)
+
+
+# %% [markdown]
+# ## 1. Scale and compute
+#
+# ### 1.1 How many FLOPs does a GPT need?
+#
+# A matrix product of an (m × k) by a (k × n) matrix takes m·n·k multiplications and as many
+# additions: 2·m·n·k floating-point operations (FLOPs). Almost all of a Transformer's work is
+# such products. For one sequence of T tokens through the course GPT (width C, vocabulary V,
+# N blocks):
+#
+# | matmul | FLOPs | why |
+# |---|---|---|
+# | query, key, value projections | 3 · 2·T·C² | three C×C matrices applied to T tokens |
+# | attention scores Q·Kᵀ | 2·T²·C | every token against every token, all heads together |
+# | weighted sum of values | 2·T²·C | the same shape again |
+# | output projection | 2·T·C² | one more C×C |
+# | MLP (C → 4C → C) | 16·T·C² | two matrices of 4C² |
+# | output head | 2·T·C·V | logits for every token |
+#
+# Per block that is 24·T·C² + 4·T²·C. The parameters of a block are about 12·C², so the forward
+# pass costs about **2 FLOPs per parameter per token**, plus the attention term 4·T²·C, which
+# only matters when T is comparable with 6·C. The backward pass costs about twice the forward
+# (a gradient for the weights and one for the activations), hence the rule of thumb of Kaplan et
+# al. (2020): **training costs C ≈ 6·N·D FLOPs** for N parameters and D tokens.
+#
+# `course_lib.scaling.gpt_forward_flops` counts matmul by matmul. To check it, we ask
+# TensorFlow for the program it compiles (XLA's HLO) and add up the cost of every matrix
+# product in it, forward and training step; `scaling.hlo_matmul_flops` does that from the text.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check_config = GPTConfig(vocab_size=65, context_length=64, num_layers=2, num_heads=4, width=64)
+keras.utils.set_random_seed(0)
+check_model = GPT(check_config)
+ids = np.zeros((2, 64), "int32")
+ours = scaling.gpt_forward_flops(check_config, batch_size=2)["total"]
+hlo_forward, _ = scaling.hlo_matmul_flops(lambda x: check_model(x, training=False), ids)
+
+
+def train_step_grads(x, y):
+    with tf.GradientTape() as tape:
+        logits = check_model(x, training=True)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
+    return tape.gradient(loss, check_model.trainable_variables)
+
+
+hlo_train, _ = scaling.hlo_matmul_flops(train_step_grads, ids, ids)
+n_params = check_config.num_parameters()
+tokens = ids.size
+print(f"config: {check_config.num_layers} blocks, width {check_config.width}, T = 64, "
+      f"{n_params:,} parameters; batch of 2 sequences = {tokens} tokens")
+print(f"forward FLOPs, course_lib count: {ours:,}")
+print(f"forward FLOPs, XLA program:      {hlo_forward:,}  (equal: {ours == hlo_forward})")
+print(f"training step (forward + backward), XLA program: {hlo_train:,} "
+      f"= {hlo_train / hlo_forward:.2f} x forward")
+print(f"6·N·D = {scaling.training_flops(n_params, tokens):,.0f} "
+      f"({scaling.training_flops(n_params, tokens) / hlo_train:.2f} x the XLA count)")
+
+# %% [markdown]
+# The layer-by-layer count equals the compiled program's exactly, and the training step is
+# exactly 3× the forward pass: for every matmul of the forward pass the backward pass does two
+# of the same size, one for the gradient of the weights and one for the gradient of the
+# activations. (The embedding lookups, the only layers that need no input gradient, are not
+# matmuls.) And 6·N·D is close but not equal. It charges 6 FLOPs per token to every entry of
+# the embedding tables too, which cost nothing but a lookup, and it leaves out the
+# T²-attention; for a model of 0.1 million parameters those two effects are 10% of the total.
+# For GPT-3-size models (C = 12,288) both vanish into a rounding error, which is why the rule
+# is good for large models.
+#
+# Where does the compute go? The table below splits chapter 06's model (nanoGPT's CPU
+# configuration) by matmul kind.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cpu_config = GPTConfig.nanogpt_cpu(65)
+flops = scaling.gpt_forward_flops(cpu_config)
+kinds = {}
+for name, value in flops.items():
+    if name != "total":
+        kinds[name.split("/")[-1]] = kinds.get(name.split("/")[-1], 0) + value
+print(f"nanoGPT-CPU ({cpu_config.num_parameters():,} parameters), one sequence of 64 characters:")
+for kind, value in kinds.items():
+    print(f"  {kind:<18} {value / 1e6:7.2f} MFLOPs  {value / flops['total']:6.1%}")
+print(f"  {'total':<18} {flops['total'] / 1e6:7.2f} MFLOPs = "
+      f"{flops['total'] / 64 / cpu_config.num_parameters():.2f} FLOPs per parameter per token")
+
+# %% [markdown]
+# The MLP takes about half the work and the four attention projections a quarter, as in large
+# models. Training chapter 06's model for 2,000 steps of 12 × 64 characters is
+# 6 · 0.81 M · 1.5 M ≈ 7.5 · 10¹² FLOPs. For scale: GPT-3 (175 billion parameters, 300 billion
+# tokens) took about 3.1 · 10²³, **40 billion times more**.
+#
+# ### 1.2 Memory: weights, gradients, optimizer state
+#
+# Before a single activation is stored, training needs for every parameter its weight, its
+# gradient and the optimizer's state. AdamW keeps two moving averages per weight (the mean and
+# the mean square of the gradients). In float32 that is 4 + 4 + 8 = **16 bytes per
+# parameter**. Keras's mixed precision keeps float32 variables and adds a 16-bit copy for the
+# matmuls (18 bytes); only pure 16-bit training halves it. We check the formula against the
+# variables Keras actually allocates.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+optimizer = keras.optimizers.AdamW(learning_rate=1e-3)
+optimizer.build(check_model.trainable_variables)
+slot_bytes = sum(int(np.prod(v.shape)) * 4 for v in optimizer.variables if v.shape.rank)  # m and v
+weight_bytes = sum(int(np.prod(v.shape)) * 4 for v in check_model.trainable_variables)
+formula = scaling.parameter_memory(n_params, "float32")
+print(f"weights: Keras {weight_bytes:,} B, formula {formula['weights']:,} B")
+print(f"AdamW state: Keras {slot_bytes:,} B, formula {formula['optimizer_state']:,} B "
+      f"(equal: {slot_bytes == formula['optimizer_state']})")
+print()
+print(f"{'model':<26}{'parameters':>14}" + "".join(f"{p:>16}" for p in scaling.PRECISIONS))
+for name, p in [("chapter 06 (nanoGPT-CPU)", cpu_config.num_parameters()),
+                ("nanoGPT Shakespeare (GPU)", GPTConfig.nanogpt_gpu(65).num_parameters()),
+                ("GPT-2 small", 124_000_000), ("a 7B model", 7_000_000_000),
+                ("GPT-3", 175_000_000_000)]:
+    row = "".join(f"{format_bytes(scaling.parameter_memory(p, prec)['total']):>16}"
+                  for prec in scaling.PRECISIONS)
+    print(f"{name:<26}{p:>14,}{row}")
+
+# %% [markdown]
+# A 7-billion-parameter model needs 104 GiB for its training state alone in float32, more than
+# any single consumer GPU holds, before any activation. That is why large models are trained
+# sharded over many accelerators (ZeRO, FSDP), and why the adapters of chapter 08 (train a
+# little, freeze the rest) exist. Inference needs only the weights: 26 GiB in float32, 13 in
+# 16-bit, 6.5 in int8 (part 2.2).
+#
+# ### 1.3 Mixed precision on this machine
+#
+# On a GPU with tensor cores, 16-bit matmuls run several times faster than float32 ones. A CPU
+# usually has no such units; bfloat16 may even be slower there, because it is converted back
+# and forth. We time the same training steps both ways.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+mixed_config = GPTConfig(65, CONTEXT, num_layers=2, num_heads=4,
+                         width=profile.pick(smoke=32, cpu=128, gpu=384))
+rng = np.random.default_rng(0)
+x_time = rng.integers(0, 65, (BATCH, CONTEXT)).astype("int32")
+timings = {}
+for policy in ("float32", "mixed_bfloat16"):
+    keras.utils.set_random_seed(0)
+    model = GPT(mixed_config, dtype=policy)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.train_on_batch(x_time, x_time)  # builds the optimizer and traces the step
+    start = time.perf_counter()
+    for _ in range(MIXED_STEPS):
+        loss = model.train_on_batch(x_time, x_time)
+    timings[policy] = (time.perf_counter() - start) / MIXED_STEPS
+    memory = scaling.parameter_memory(mixed_config.num_parameters(), policy)["total"]
+    print(f"{policy:<15} {timings[policy] * 1000:7.1f} ms per step, training state "
+          f"{format_bytes(memory)}, loss after the steps {float(loss):.3f}")
+print(f"bfloat16 / float32 step time on {profile.pick(smoke='this CPU', cpu='this CPU', gpu='this GPU')}: "
+      f"{timings['mixed_bfloat16'] / timings['float32']:.2f}")
+matmul_peak = scaling.measure_matmul_flops_per_second(512)
+print(f"a 512 x 512 float32 matmul runs at {matmul_peak / 1e9:.1f} GFLOP/s here")
+
+# %% [markdown]
+# On the stored run's 2-core CPU, bfloat16 made each step *slower*, not faster: the CPU has no
+# bfloat16 matrix units, so every product converts its inputs. Mixed precision is a GPU tool
+# (chapter 00 picks the policy that suits the GPU); on a GPU with tensor cores the same switch
+# typically gives 2-3× faster steps and halves the activation memory.
+#
+# ### 1.4 A mini scaling-law study
+#
+# Kaplan et al. (2020) found that a language model's loss falls as a **power law** of its size,
+# L(N) = a·N^(−b) + c: a straight line on log-log axes, bending toward a floor c. Here we train
+# five GPTs of different sizes on Tiny Shakespeare (one token per character), each for the
+# same number of steps on the same batches with the same schedule, so only the size differs.
+# Each run also gives a throughput, which tests the FLOP count of 1.1 from the other side: the
+# time a run takes should be its FLOPs divided by what the machine sustains.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+REPO = Path(course_lib.__file__).resolve().parents[1]
+text = load_tiny_shakespeare()
+char_tokenizer = CharTokenizer.from_text(text)
+V = char_tokenizer.vocab_size
+train_ids, val_ids = split_tokens(char_tokenizer.encode(text), 0.9)
+train_batches = LMBatches(train_ids, CONTEXT, BATCH, seed=0)
+val_batches = LMBatches(val_ids, CONTEXT, BATCH, seed=1)
+
+runs = []
+for layers, heads, width in SCALING_SIZES:
+    keras.utils.set_random_seed(SEED)
+    config = GPTConfig(V, CONTEXT, num_layers=layers, num_heads=heads, width=width)
+    model = GPT(config)
+    trainer = Trainer(model, train_config(SCALING_STEPS))
+    start = time.perf_counter()
+    history = trainer.fit(train_batches, val_batches)
+    seconds = time.perf_counter() - start
+    tokens_trained = SCALING_STEPS * BATCH * CONTEXT
+    step_s = trainer.median_step_seconds(skip=min(10, SCALING_STEPS // 2))
+    runs.append({
+        "layers": layers, "heads": heads, "width": width, "parameters": config.num_parameters(),
+        "non_embedding": scaling.non_embedding_parameters(config),
+        "val_loss": history[-1]["val_loss"], "train_loss": history[-1]["train_loss"],
+        "compute_6ND": scaling.training_flops(config.num_parameters(), tokens_trained),
+        "compute_counted": scaling.gpt_training_flops(config, tokens_trained),
+        "step_seconds": step_s, "seconds": seconds,
+        "achieved_flops": scaling.gpt_training_flops(config, BATCH * CONTEXT) / step_s,
+    })
+    print(f"{layers} x {width:>3} ({config.num_parameters():>7,} parameters): val loss "
+          f"{runs[-1]['val_loss']:.3f}, {step_s * 1000:5.1f} ms/step, {seconds:5.1f} s in all")
+save_json("ch13_scaling", {"steps": SCALING_STEPS, "batch": BATCH, "context": CONTEXT, "runs": runs})
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+N = np.array([r["parameters"] for r in runs], float)
+L = np.array([r["val_loss"] for r in runs])
+C = np.array([r["compute_counted"] for r in runs])
+law_n = scaling.fit_power_law(N, L)
+law_c = scaling.fit_power_law(C, L)
+law_offset = scaling.fit_power_law(N, L, offset=True) if len(N) >= 4 else None
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+for ax, x, law, label in [(axes[0], N, law_n, "parameters N"),
+                          (axes[1], C, law_c, "training compute C (FLOPs, counted)")]:
+    grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 100)
+    ax.loglog(x, L, "o", color="tab:blue", label="trained models")
+    ax.loglog(grid, law(grid), "--", color="tab:orange",
+              label=f"fit: L = {law.a:.3g}·x^(−{law.b:.3f}), R² = {law.r2:.3f}")
+    ax.set_xlabel(label)
+    ax.set_ylabel("validation loss (nats per character)")
+    ax.legend(fontsize=8)
+if law_offset is not None:
+    axes[0].loglog(np.geomspace(N.min() / 1.5, N.max() * 1.5, 100),
+                   law_offset(np.geomspace(N.min() / 1.5, N.max() * 1.5, 100)), ":",
+                   color="tab:green", label=f"with floor: {law_offset}")
+    axes[0].legend(fontsize=8)
+axes[0].set_title(f"{len(N)} sizes, {SCALING_STEPS} steps each, same data")
+axes[1].set_title("the same runs against their compute")
+fig.tight_layout()
+plt.show()
+print(f"loss vs parameters: {law_n} (R² {law_n.r2:.3f})")
+print(f"loss vs compute:    L = {law_c.a:.3g}·C^(−{law_c.b:.4f}) (R² {law_c.r2:.3f})")
+if law_offset is not None:
+    print(f"with an irreducible floor: {law_offset} (R² {law_offset.r2:.3f})")
+
+# %% [markdown]
+# Every bigger model reaches a lower validation loss on the same data and steps, and the
+# points lie close to a straight line on log-log axes: a power law. The exponent measured here
+# (about 0.1 in the stored run) is of the same order as Kaplan et al.'s 0.076 for N, though
+# our regime is very different: a few hundred steps, so the larger models are far from
+# converged and the curve is partly a statement about *how fast* each size learns. With five
+# points, a fitted floor c is only loosely determined; treat it as a hint that the line must
+# bend (no character model gets below the entropy of English text), not as a measurement.
+#
+# **The FLOP count against the clock.** If the count of 1.1 is right, a run's time is its FLOPs
+# divided by the rate this machine sustains. The table gives the rate each model reached,
+# against the best a single large matmul reaches (1.3).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"{'model':<12}{'parameters':>11}{'6ND/counted':>13}{'ms/step':>9}{'GFLOP/s':>9}{'of matmul peak':>16}")
+for r in runs:
+    print(f"{r['layers']} x {r['width']:<8}{r['parameters']:>11,}{r['compute_6ND'] / r['compute_counted']:>13.2f}"
+          f"{r['step_seconds'] * 1000:>9.1f}{r['achieved_flops'] / 1e9:>9.2f}{r['achieved_flops'] / matmul_peak:>16.1%}")
+predicted = runs[-1]["compute_counted"] / runs[0]["compute_counted"]
+measured = runs[-1]["step_seconds"] / runs[0]["step_seconds"]
+print(f"\nlargest / smallest model: {predicted:.1f}x the FLOPs, {measured:.1f}x the time per step")
+
+# %% [markdown]
+# Larger models use the machine better: their matmuls are bigger, so the fixed cost of each
+# operation (launching it, reading the data) is a smaller share. The smallest model spends most
+# of its step on overhead, which is why its time per step is far above its FLOPs. That is the
+# first lesson of measuring compute: **FLOPs predict time only for models large enough to keep
+# the hardware busy**; in that regime (the top of the table, and every real LLM) the 6·N·D rule
+# plus the hardware's sustained rate (typically 30-50% of its peak on GPUs, "MFU") gives the
+# training time.
+#
+# **Compute-optimal models.** For a fixed compute budget, should one train a bigger model on
+# fewer tokens or a smaller one on more? Hoffmann et al. (2022, "Chinchilla") found that N and D
+# should grow together, about **20 tokens per parameter**. Our runs saw 0.3 million tokens, so
+# even the smallest model was trained on fewer than the Chinchilla-optimal number: at this budget
+# the optimum is a model of this size:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+budget = runs[-1]["compute_6ND"]
+n_opt, d_opt = scaling.compute_optimal(budget)
+print(f"budget of the largest run: {budget:.2e} FLOPs (6·N·D)")
+print(f"Chinchilla-optimal: {n_opt:,.0f} parameters on {d_opt:,.0f} tokens "
+      f"({d_opt / len(train_ids):.1f} passes over Tiny Shakespeare)")
+print(f"our largest run: {runs[-1]['parameters']:,} parameters on "
+      f"{SCALING_STEPS * BATCH * CONTEXT:,} tokens")
+
+# %% [markdown]
+# ## 2. Smaller models
+#
+# ### 2.1 Knowledge distillation
+#
+# A large model is expensive to serve. **Distillation** (Hinton, Vinyals and Dean, 2015) trains a
+# small *student* to imitate a large *teacher*: besides the true next character, the student
+# sees the teacher's whole probability distribution, softened by a temperature T,
+#
+# loss = α · T² · KL(softmax(z_teacher/T) ‖ softmax(z_student/T)) + (1 − α) · CE(true, z_student).
+#
+# The distribution says more than the label: after "thou ar" the teacher gives "t" 0.9 and "e"
+# a little, and that "e" teaches the student something one label never does. The factor T²
+# keeps the soft term's gradients as large as the hard term's. First, the loss from its
+# formula, by hand, against `course_lib.distillation`:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rng = np.random.default_rng(0)
+t_logits, s_logits = rng.normal(0, 2, (3, 5)), rng.normal(0, 2, (3, 5))
+labels = np.array([0, 3, 1])
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+T, a = 2.0, 0.5
+p, q = softmax(t_logits / T), softmax(s_logits / T)
+kl = np.mean(np.sum(p * (np.log(p) - np.log(q)), axis=-1))
+ce = np.mean(-np.log(softmax(s_logits)[np.arange(3), labels]))
+by_hand = a * T**2 * kl + (1 - a) * ce
+ours = float(distillation.distillation_loss(t_logits, s_logits, labels, temperature=T, alpha=a))
+print(f"by hand {by_hand:.6f}, course_lib {ours:.6f}, equal: {abs(by_hand - ours) < 1e-5}")
+ref = keras.losses.KLDivergence()(softmax(t_logits / T), softmax(s_logits / T))
+print(f"KL term: by hand {kl:.6f}, keras.losses.KLDivergence {float(ref):.6f}, "
+      f"equal: {abs(kl - float(ref)) < 1e-5}")
+print("T = 1, alpha = 1 equals soft cross-entropy minus the teacher's entropy:",
+      abs(float(distillation.distillation_loss(t_logits, s_logits, labels, temperature=1.0, alpha=1.0))
+          - float(np.mean(distillation.soft_cross_entropy(t_logits, s_logits)))
+          + np.mean(-np.sum(softmax(t_logits) * np.log(softmax(t_logits)), axis=-1))) < 1e-5)
+
+# %% [markdown]
+# The teacher is chapter 06's GPT (0.81 million parameters, trained for 2,000 steps). The
+# student has about 0.1 million. We train two students of that size with the same steps,
+# batches and schedule: one from scratch on the text alone, one distilled from the teacher.
+# `distillation.Distiller` wraps student and teacher in one Keras model whose `compute_loss`
+# is the loss above, so the course `Trainer` trains it unchanged; its validation loss is the
+# student's plain cross-entropy, comparable with the other runs.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+teacher_path = REPO / "notebooks" / "artifacts" / "shakespeare_gpt.keras"
+teacher_tokenizer_path = REPO / "notebooks" / "artifacts" / "shakespeare_char_tokenizer.json"
+if teacher_path.exists() and CharTokenizer.load(teacher_tokenizer_path).vocabulary == char_tokenizer.vocabulary:
+    teacher = load_model(teacher_path, compile=False)
+    teacher_source = "chapter 06's model"
+else:  # no saved model: the largest model of the scaling study teaches
+    teacher, teacher_source = model, "the largest model of 1.4"
+teacher_context = teacher.config.context_length
+d_context = min(CONTEXT, teacher_context)
+d_train = LMBatches(train_ids, d_context, BATCH, seed=0)
+d_val = LMBatches(val_ids, d_context, BATCH, seed=1)
+
+
+def val_loss(model, batches=d_val, n=EVAL_BATCHES):
+    """Mean next-character cross-entropy over n fixed validation batches."""
+    losses = [float(ops.mean(keras.losses.sparse_categorical_crossentropy(
+        y, model(x, training=False), from_logits=True))) for x, y in batches(start_step=0, num_steps=n)]
+    return float(np.mean(losses))
+
+
+teacher_loss = val_loss(teacher)
+layers, heads, width = STUDENT
+student_config = GPTConfig(V, d_context, num_layers=layers, num_heads=heads, width=width)
+results = {"teacher": (teacher.count_params(), teacher_loss)}
+for name in ("student from scratch", "distilled student"):
+    keras.utils.set_random_seed(SEED)  # both students start from the same weights
+    student = GPT(student_config)
+    trained = student if name == "student from scratch" else distillation.Distiller(
+        student, teacher, temperature=TEMPERATURE, alpha=ALPHA)
+    start = time.perf_counter()
+    Trainer(trained, train_config(DISTILL_STEPS)).fit(d_train, d_val)
+    results[name] = (student.count_params(), val_loss(student))
+    print(f"{name}: {DISTILL_STEPS} steps in {time.perf_counter() - start:.0f} s")
+    if name == "distilled student":
+        distilled = student
+print(f"\nteacher: {teacher_source}")
+for name, (params, loss) in results.items():
+    print(f"{name:<22} {params:>9,} parameters   validation loss {loss:.3f}")
+gap_closed = (results["student from scratch"][1] - results["distilled student"][1]) / (
+    results["student from scratch"][1] - teacher_loss)
+
+print(f"distillation closes {gap_closed:.0%} of the gap between the scratch student and the teacher")
+
+# %% [markdown]
+# With the same data, steps and size, the distilled student reaches a lower validation loss
+# than the one trained on the text alone: the teacher's soft targets are a richer signal per
+# step. It does not reach the teacher, which has 7 times the parameters and saw 5 times the
+# steps; in the stored run distillation closes a modest part of that gap. Distillation pays off
+# most where it is used in practice (DistilBERT keeps 97% of BERT's quality at 60% of its
+# size): when the teacher is much better than anything the student could learn alone, and the
+# student trains for long on a lot of text labelled by the teacher.
+#
+# ### 2.2 int8 quantization
+#
+# **Quantization** stores each weight in fewer bits. Keras's `model.quantize("int8")` replaces
+# the kernels of `Dense`, `EinsumDense` and `Embedding` layers by int8 values with one float32
+# scale per output channel (post-training, no retraining) and computes the matmuls on the
+# int8 values. One trap first: our GPT **ties** its output head to the token embedding table
+# (it reads the table directly as a matrix). Quantizing the `Embedding` layer turns that table
+# into raw int8 numbers, which the head then reads without their scale:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+def size_on_disk(model):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.stat().st_size
+
+
+def weight_bytes(model):
+    return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights)
+
+
+naive = GPT.from_config(teacher.get_config())
+naive.set_weights(teacher.get_weights())
+with warnings.catch_warnings():  # "Layer Dropout does not have a quantize method": expected
+    warnings.simplefilter("ignore", UserWarning)
+    naive.quantize("int8")
+print(f"everything quantized (embedding too): validation loss {val_loss(naive):.2f} "
+      f"(float32: {teacher_loss:.3f})")
+
+quantized = GPT.from_config(teacher.get_config())
+quantized.set_weights(teacher.get_weights())
+# Keep the tied embedding table in float32; every Dense and EinsumDense kernel becomes int8.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    quantized.quantize("int8", filters=lambda layer: not isinstance(layer, keras.layers.Embedding))
+int8_loss = val_loss(quantized)
+rows = [("float32", teacher, teacher_loss), ("int8 (not the embedding)", quantized, int8_loss)]
+for name, m, loss in rows:
+    m(x_time[:, :d_context], training=False)  # warm-up
+    start = time.perf_counter()
+    for _ in range(TIMING_REPEATS):
+        m(x_time[:, :d_context], training=False)
+    ms = (time.perf_counter() - start) / TIMING_REPEATS * 1000
+    print(f"{name:<26} weights {format_bytes(weight_bytes(m)):>10}, file {format_bytes(size_on_disk(m)):>10}, "
+          f"validation loss {loss:.4f}, forward {ms:6.1f} ms (eager)")
+int8_shrink = weight_bytes(teacher) / weight_bytes(quantized)
+
+# %% [markdown]
+# Quantizing everything wrecks the model (a loss far above the 4.17 of a uniform guess over 65
+# characters): the lesson is to know what your layers do before you quantize them. Quantizing
+# the matmul kernels only keeps the validation loss within a fraction of a percent of
+# float32, while the weights shrink by about 3×, not 4×: the embedding table stays float32,
+# and every kernel gains a float32 scale per output channel. On a large model, where the
+# matmul kernels are nearly all the weights, int8 comes close to 4× smaller than float32 (and
+# int4 to 8×), which is what lets a 7-billion-parameter model run on one consumer GPU. Speed
+# is another matter: on this CPU, eager int8 matmuls are not faster (the weights are
+# dequantized on the fly); the gains need kernels made for int8, as on recent GPUs.
+#
+# ## 3. Bias
+#
+# ### 3.1 WEAT: associations in word vectors
+#
+# Caliskan, Bryson and Narayanan (2017) showed that word vectors learned from web text
+# reproduce the associations of the Implicit Association Test. Their **WEAT** compares two
+# sets of target words X, Y (say, flowers and insects) with two sets of attribute words A, B
+# (pleasant and unpleasant). Each target word w gets an association
+# s(w) = mean cos(w, A) − mean cos(w, B); the **effect size** d is the difference of the mean
+# association of X and Y, in units of the standard deviation over all target words (Cohen's d;
+# 0.8 counts as large, 2 is the maximum); the **p-value** is the share of all re-splittings of
+# X ∪ Y into two sets whose difference is at least as large. First the formulas, by hand, on
+# four 2-d vectors:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+Xs = np.array([[1.0, 0.2], [0.9, 0.1]])
+Ys = np.array([[0.1, 1.0], [0.3, 0.8]])
+As = np.array([[1.0, 0.0]])
+Bs = np.array([[0.0, 1.0]])
+cos = lambda u, v: u @ v / np.linalg.norm(u) / np.linalg.norm(v)  # noqa: E731
+s = [cos(w, As[0]) - cos(w, Bs[0]) for w in [*Xs, *Ys]]
+d_hand = (np.mean(s[:2]) - np.mean(s[2:])) / np.std(s, ddof=1)
+print(f"effect size by hand {d_hand:.4f}, course_lib {fairness.weat_effect_size(Xs, Ys, As, Bs):.4f}")
+r = fairness.weat_test(Xs, Ys, As, Bs)
+print(f"exact test over {r.permutations} splits: p = {r.p_value:.4f} (1/6: the observed split is "
+      f"the most extreme of the 6)")
+rng = np.random.default_rng(0)
+noise = fairness.weat_test(rng.normal(size=(8, 50)), rng.normal(size=(8, 50)),
+                           rng.normal(size=(8, 50)), rng.normal(size=(8, 50)), permutations=PERMUTATIONS)
+print(f"random vectors (control): d = {noise.effect_size:.2f}, p = {noise.p_value:.3f}")
+
+# %% [markdown]
+# Now three of Caliskan et al.'s tests on the registry's GloVe vectors (the 20,000 most frequent
+# words of GloVe 6B, 50 dimensions). Words missing from the 20,000 are left out (and listed);
+# the tests keep their original word lists otherwise.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+glove_words, glove_vectors = load_glove()
+glove_index = {w: i for i, w in enumerate(glove_words)}
+W = fairness.WEAT_WORDS
+WEAT_TESTS = {  # name: (X, Y, A, B)
+    "flowers vs insects, pleasant vs unpleasant (WEAT 1)":
+        (W["flowers"], W["insects"], W["pleasant"], W["unpleasant"]),
+    "male vs female names, career vs family (WEAT 6)":
+        (W["male_names"], W["female_names"], W["career"], W["family"]),
+    "European- vs African-American male names, pleasant vs unpleasant (WEAT 3)":
+        (W["european_american_male_names"], W["african_american_male_names"], W["pleasant"],
+         W["unpleasant"]),
+}
+weat_results = {}
+for name, lists in WEAT_TESTS.items():
+    (X, xw, xm), (Y, yw, ym), (A, aw, am), (B, bw, bm) = [
+        fairness.lookup_vectors(words, glove_index, glove_vectors) for words in lists]
+    r = fairness.weat_test(X, Y, A, B, permutations=PERMUTATIONS, seed=0)
+    weat_results[name] = r
+    print(f"{name}\n  {len(xw)} + {len(yw)} targets, {len(aw)} + {len(bw)} attributes; "
+          f"effect size d = {r.effect_size:.2f}, p = {r.p_value:.4f} "
+          f"({'exact' if r.exact else f'{r.permutations:,} random splits'})")
+    missing = xm + ym + am + bm
+    print(f"  not among the 20,000 words: {', '.join(missing) if missing else 'none'}")
+
+# %% [markdown]
+# All three associations of the 2017 paper appear in these vectors, learned from Wikipedia and
+# newswire text: flowers are closer to pleasant words than insects are, male names to career
+# words and female names to family words, and European-American names to pleasant words.
+# The effect sizes are large (Caliskan et al. report 1.50, 1.81 and 1.41 on the larger 300-d
+# Common Crawl vectors). The vectors are not "wrong" about the text: these associations *are*
+# in the text, and a model that learns from it learns them. The question is what a system
+# built on the vectors then does with them.
+#
+# ### 3.2 A template probe of a sentiment classifier
+#
+# To see bias travel downstream, we train a sentiment classifier on rt-polarity (10,662 movie
+# review sentences; Pang and Lee, 2005) on top of the **frozen** GloVe vectors: one
+# self-attention layer over the words, mean pooling, and a logistic output. Names hardly occur
+# in the reviews, but every name has a GloVe vector, so the classifier has an opinion about
+# each (the experiment of Speer, 2017, "How to make a racist AI without really trying").
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+texts, labels = load_rt_polarity()
+order = np.random.default_rng(SEED).permutation(len(texts))
+n_test = len(texts) // 10
+test_idx, train_idx = order[:n_test], order[n_test:]
+if profile.is_smoke:
+    train_idx = train_idx[:1000]
+vectorizer = keras.layers.TextVectorization(
+    standardize="lower", split="whitespace", output_sequence_length=MAX_WORDS,
+    vocabulary=glove_words)  # index 0: padding, 1: out of vocabulary, 2.. GloVe's words
+table = np.concatenate([np.zeros((2, glove_vectors.shape[1]), "float32"), glove_vectors])
+word_embedding = keras.layers.Embedding(len(table), table.shape[1], trainable=False, name="glove")
+word_embedding.build((None,))
+word_embedding.set_weights([table])
+
+# The classifier after the embedding, as its own model, so that integrated gradients (part 4)
+# can differentiate with respect to the word vectors.
+emb_in = keras.Input((MAX_WORDS, table.shape[1]), name="word_vectors")
+mask_in = keras.Input((MAX_WORDS,), name="mask")  # 1.0 for words, 0.0 for padding
+keras.utils.set_random_seed(SEED)
+attended, attention = MultiHeadAttention(num_heads=2, key_dim=16, name="attention")(
+    emb_in, attention_mask=ops.cast(mask_in[:, None, None, :], "bool"), return_attention_scores=True)
+h = keras.layers.LayerNormalization()(emb_in + attended)  # (B, T, 50)
+h = keras.layers.Dense(64, activation="gelu")(h)  # (B, T, 64)
+pooled = ops.sum(h * mask_in[:, :, None], axis=1) / ops.maximum(ops.sum(mask_in, axis=1, keepdims=True), 1.0)
+logit = keras.layers.Dense(1)(keras.layers.Dropout(0.2)(pooled))[:, 0]  # (B,)
+head = keras.Model([emb_in, mask_in], [logit, attention], name="head")
+
+ids_in = keras.Input((MAX_WORDS,), dtype="int64", name="word_ids")
+classifier = keras.Model(ids_in, head([word_embedding(ids_in), ops.cast(ids_in > 0, "float32")])[0])
+classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
+                   loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                   metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)])
+x_all = vectorizer(np.array(texts)).numpy()
+start = time.perf_counter()
+classifier.fit(x_all[train_idx], labels[train_idx].astype("float32"), epochs=CLASSIFIER_EPOCHS,
+               batch_size=64, verbose=0)
+test_loss, test_accuracy = classifier.evaluate(x_all[test_idx], labels[test_idx].astype("float32"), verbose=0)
+print(f"{classifier.count_params() - table.size:,} trainable parameters, {CLASSIFIER_EPOCHS} epochs "
+      f"in {time.perf_counter() - start:.0f} s; test accuracy {test_accuracy:.3f} on {n_test:,} sentences")
+
+
+def p_positive(sentences):
+    return np.asarray(keras.ops.sigmoid(classifier(vectorizer(np.array(sentences)), training=False)))
+
+# %% [markdown]
+# A test accuracy in the mid-70s is what frozen 50-d vectors allow on this data set (fine-tuned
+# BERT reaches the high 80s, chapter 08). Now the probe: neutral sentences with a name in them,
+# the same sentences for every name, and the classifier's probability that the sentence is
+# positive. The names are the GloVe-known names of WEAT 3 and WEAT 6 above. The p-value
+# shuffles the names between the groups: how often would a random split of these same names
+# give a gap this large?
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+TEMPLATES = ["{} is in this movie .", "the film stars {} .", "{} wrote the script .",
+             "i watched it with {} .", "{} plays the lead role ."]
+known = lambda words: [w for w in words if w in glove_index]  # noqa: E731
+name_groups = {
+    "European-American male names": known(W["european_american_male_names"]),
+    "African-American male names": known(W["african_american_male_names"]),
+    "male names (WEAT 6)": known(W["male_names"]),
+    "female names (WEAT 6)": known(W["female_names"]),
+}
+probes = {}
+for pair in [("European-American male names", "African-American male names"),
+             ("male names (WEAT 6)", "female names (WEAT 6)")]:
+    probe = fairness.template_probe(p_positive, TEMPLATES, {g: name_groups[g] for g in pair},
+                                    permutations=PERMUTATIONS, seed=0)
+    probes[pair] = probe
+    for g in pair:
+        per_name = probe.scores[g].mean(axis=1)
+        best, worst = np.argmax(per_name), np.argmin(per_name)
+        print(f"{g:<32} mean P(positive) {probe.group_means[g]:.3f}  (highest: "
+              f"{name_groups[g][best]} {per_name[best]:.3f}, lowest: {name_groups[g][worst]} {per_name[worst]:.3f})")
+    print(f"  gap {probe.gap:.3f}, permutation p = {probe.p_value:.3f}\n")
+race_probe = probes[("European-American male names", "African-American male names")]
+
+# %% [markdown]
+# Nothing in these sentences is positive or negative, yet the scores differ from name to name by
+# several points, because each name's GloVe vector sits somewhere in the space the classifier
+# reads sentiment from. Whether the difference between *groups* is larger than the spread
+# within them is what the p-value says; with 7 to 16 names a group this probe can detect only
+# large effects, and a real audit would use hundreds of names and templates. The mechanism is
+# the point: a model inherits the geometry of its embeddings, including the associations 3.1
+# measured, and passes them on to decisions about people who never appeared in its training
+# data. Remedies (debiasing the vectors, counterfactual data augmentation, auditing every
+# release with probes like this one) each reduce the measured gap without proving it is gone.
+#
+# ## 4. Interpretability and control
+#
+# ### 4.1 Which words did the decision rest on?
+#
+# **Integrated gradients** (Sundararajan et al., 2017) explain one prediction f(x) by
+# attributing it to the input features: move the input along a straight line from a baseline
+# x′ (here: all word vectors zero, "no words") to x, average the gradient along the way, and
+# multiply by x − x′. Summing each word's 50 attributions gives one number per word. The
+# method's **completeness** property is a check we can run: the attributions must add up to
+# f(x) − f(x′). **Gradient × input** (one gradient at x, no path) is cheaper and not complete.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+sentence = "the acting is wonderful but the plot is a boring mess ."
+ids = vectorizer(np.array([sentence])).numpy()
+mask = (ids > 0).astype("float32")
+emb = word_embedding(ids).numpy()[0]  # (T, 50)
+words = sentence.split()
+
+
+def score(batch_emb):  # (S, T, 50) word vectors -> (S,) logits
+    batch_emb = tf.convert_to_tensor(batch_emb, tf.float32)
+    return head([batch_emb, tf.tile(mask, [tf.shape(batch_emb)[0], 1])], training=False)[0]
+
+
+attributions = interpretability.integrated_gradients(score, emb, steps=IG_STEPS)
+per_word = attributions.sum(axis=1)[:len(words)]
+saliency = interpretability.gradient_x_input(score, emb).sum(axis=1)[:len(words)]
+gap, delta = interpretability.completeness_gap(score, emb, attributions)
+logit_x = float(score(emb[None])[0])
+print(f"f(x) = logit {logit_x:.3f} (P(positive) = {1 / (1 + np.exp(-logit_x)):.3f}), "
+      f"f(x') = {logit_x - delta:.3f}")
+fig, ax = plt.subplots(figsize=(10, 2.8))
+pos = np.arange(len(words))
+ax.bar(pos - 0.2, per_word, 0.4, label="integrated gradients", color=np.where(per_word > 0, "tab:green", "tab:red"))
+ax.bar(pos + 0.2, saliency, 0.4, label="gradient × input", color="tab:gray")
+ax.axhline(0, color="black", lw=0.5)
+ax.set_xticks(pos, words)
+ax.set_ylabel("contribution to the logit")
+ax.set_title("Which words pushed the prediction up (positive) or down (negative)")
+ax.legend(fontsize=8)
+plt.show()
+for steps in (4, 16, 64, IG_STEPS):
+    a = interpretability.integrated_gradients(score, emb, steps=steps)
+    print(f"{steps:>4} path steps: completeness gap {interpretability.completeness_gap(score, emb, a)[0]:.2e}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"completeness: |sum of attributions - (f(x) - f(x'))| < 1% of |f(x) - f(x')| + 0.001: "
+      f"{gap < 0.01 * abs(delta) + 1e-3}")
+print("gradient x input is not complete (gap > 1%):",
+      abs(saliency.sum() - delta) > 0.01 * abs(delta))
+
+# %% [markdown]
+# The attributions agree with intuition where the classifier is right to: "wonderful" pushes
+# the score up, "boring" and "mess" down, and the function words hardly count. Gradient ×
+# input often points the same way for the strong words but its total is not the change in the
+# output; integrated gradients' is, to within the numerical error of the path integral, which
+# shrinks as the number of steps grows (the table above the check).
+#
+# **Attention maps** are the other common window into a Transformer: the weights each word
+# gives the others. Here is the classifier's attention for the same sentence, and the attention
+# of chapter 06's GPT over a line of verse (each row: where one position looks; the causal mask
+# leaves the upper triangle empty).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+_, att = head([emb[None], mask], training=False)  # (1, H, T, T)
+line = "ROMEO:\nBut soft, what light through yonder window breaks?"
+line_ids = char_tokenizer.encode(line)[None, -teacher_context:]
+gpt_maps, gpt_logits = interpretability.gpt_attention_maps(teacher, line_ids)
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+n = len(words)
+axes[0].imshow(ops.convert_to_numpy(att)[0].mean(axis=0)[:n, :n], cmap="viridis")
+axes[0].set_xticks(range(n), words, rotation=90)
+axes[0].set_yticks(range(n), words)
+axes[0].set_title("classifier: attention, mean of 2 heads")
+chars = [c if c != "\n" else "⏎" for c in line[-line_ids.shape[1]:]]
+for ax, layer in zip(axes[1:], (0, len(gpt_maps) - 1), strict=True):
+    ax.imshow(gpt_maps[layer, 0].mean(axis=0), cmap="viridis")
+    ax.set_xticks(range(len(chars)), chars, fontsize=6)
+    ax.set_yticks(range(len(chars)), chars, fontsize=6)
+    ax.set_title(f"GPT block {layer}: mean of {gpt_maps.shape[2]} heads")
+fig.tight_layout()
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("GPT attention maps: the logits of the hand-run blocks equal model(ids):",
+      bool(np.allclose(gpt_logits, ops.convert_to_numpy(teacher(line_ids)), atol=1e-4)))
+print("every row sums to 1:", bool(np.allclose(gpt_maps.sum(axis=-1), 1.0, atol=1e-5)))
+print("causal (nothing above the diagonal):",
+      bool(np.all(np.triu(gpt_maps, k=1) < 1e-6)))
+
+# %% [markdown]
+# Attention maps are easy to read and easy to over-read. The classifier's heads spread their
+# weight over the content words; the GPT's first block looks mostly at the current and the
+# previous few characters (the bright diagonal: it is assembling the current word), a later
+# one further back. But attention says where information *may* flow, not what the model does
+# with it: Jain and Wallace (2019, "Attention is not Explanation") found that very different
+# attention weights often give the same predictions. Attribution methods with a property you
+# can check, like completeness, are the safer evidence.
+#
+# ### 4.2 Controlling what a model generates
+#
+# Chapter 09 showed temperature and nucleus sampling. Two more controls act directly on the
+# logits: **banning** tokens (their logits become −∞, so they are never drawn) and
+# **constraining** the beginning of the output to one of a set of allowed sequences (at each
+# step every token that leaves all of them is banned). `interpretability.controlled_generate`
+# does both on top of `generation.sample_next`. Below: the same prompt at three temperatures,
+# then a lipogram (no letter e, as in Perec's novel *La Disparition*), then a reply forced to
+# begin with one of two speakers' names.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+prompt = "KING HENRY:\nWhat say"
+prompt_ids = char_tokenizer.encode(prompt)
+for t in (0.5, 1.0, 1.5):
+    out = interpretability.controlled_generate(teacher, prompt_ids, GEN_CHARS, temperature=t, seed=SEED)
+    print(f"--- temperature {t} ---\n{prompt}{char_tokenizer.decode(out)}\n")
+banned = [int(i) for i in char_tokenizer.encode("eE")]
+lipogram = interpretability.controlled_generate(teacher, prompt_ids, GEN_CHARS, banned_ids=banned,
+                                                temperature=0.8, seed=SEED)
+print(f"--- banned: e, E ---\n{prompt}{char_tokenizer.decode(lipogram)}\n")
+speakers = ["ROMEO:", "JULIET:"]
+constraint = interpretability.PrefixConstraint([char_tokenizer.encode(s) for s in speakers])
+forced = interpretability.controlled_generate(teacher, char_tokenizer.encode("\n\n"), GEN_CHARS,
+                                              constraint=constraint, temperature=0.8, seed=SEED)
+print(f"--- must begin with {' or '.join(speakers)} ---\n{char_tokenizer.decode(forced)}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("lipogram: no e or E in the output:", not set(banned) & set(lipogram))
+print("constrained: the output begins with an allowed name:",
+      any(char_tokenizer.decode(forced).startswith(s) for s in speakers))
+
+# %% [markdown]
+# Low temperature gives safe, repetitive text; high temperature invents words. The ban is
+# absolute (the check above), and the model works around it: it picks words without an e
+# where it can, and elsewhere misspells them. That is the strength and the weakness of logit
+# masking: it guarantees what the output will *not* contain, but it cannot make the model
+# know a good alternative. Constrained beginnings are how structured output works in practice
+# (JSON that parses, a label from a fixed set): the grammar decides which tokens are allowed,
+# the model only chooses among them.
+#
+# ## 5. Wider applications, and the risks the experiments expose
+#
+# The document expects LLMs in medicine, education and finance. Each experiment above is a
+# small version of a problem these fields have met:
+#
+# - **Medicine.** Med-PaLM 2 answered US medical-licensing-style questions at expert level
+#   (Singhal et al., 2023, *Nature* 620; 2025, *Nature Medicine*), yet Omiye et al. (2023,
+#   *npj Digital Medicine* 6:195) found four commercial LLMs repeating debunked race-based
+#   medicine when asked about kidney function or pain. That is 3.1 and 3.2 at full scale:
+#   associations in the training text surface in answers about people. Interpretability (4.1)
+#   is what a clinician would need to check *why*, and today's tools give attributions for a
+#   classifier's decision far more reliably than for a free-text answer.
+# - **Education.** Kasneci et al. (2023, *Learning and Individual Differences* 103) list
+#   personalised tutoring and feedback among the opportunities, and among the risks, answers
+#   that sound right and are wrong, and bias in grading. A tutor's errors are hard to catch
+#   for exactly the learner it is for; constrained generation (4.2) and retrieval of vetted
+#   material narrow what it may say, and the template probe (3.2) is how to check that
+#   feedback does not depend on a student's name.
+# - **Finance.** BloombergGPT (Wu et al., 2023, arXiv:2303.17564), a 50-billion-parameter model
+#   trained on financial and general text, shows the cost side: about 1.3 million GPU hours,
+#   the 6·N·D arithmetic of 1.1 at the scale of a bank. Smaller distilled or quantized models
+#   (part 2) are what most institutions can afford to run privately, with the quality loss
+#   part 2 measured, which has to be weighed against decisions where errors cost money and
+#   fair-lending rules forbid the group differences of 3.2.
+#
+# In all three, the honest summary of this chapter applies: every property that matters
+# (compute, size, bias, the reasons for an output) can be *measured*, and should be, before a
+# model is trusted with a decision.
+#
+# ## Key figures and closing note
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+flowers = weat_results[list(weat_results)[0]]
+gender = weat_results[list(weat_results)[1]]
+record_key_figures("13", {
+    "scaling exponent b (L vs N)": law_n.b,
+    "scaling fit R2": law_n.r2,
+    "largest scaling model val loss": runs[-1]["val_loss"],
+    "teacher val loss": teacher_loss,
+    "student scratch val loss": results["student from scratch"][1],
+    "distilled student val loss": results["distilled student"][1],
+    "int8 val loss": int8_loss,
+    "int8 weight shrink": int8_shrink,
+    "WEAT flowers/insects d": flowers.effect_size,
+    "WEAT career/family d": gender.effect_size,
+    "classifier test accuracy": float(test_accuracy),
+    "name probe gap (EA-AA)": race_probe.gap,
+    "IG completeness gap": gap,
+})
+display(Markdown(
+    f"**Closing note.** Over {len(runs)} sizes trained for {SCALING_STEPS} steps, the validation loss "
+    f"followed **L ≈ {law_n.a:.3g}·N^(−{law_n.b:.3f})** (R² = {law_n.r2:.3f}); the FLOP count matched the "
+    f"compiled program exactly. Distillation took a {results['distilled student'][0]:,}-parameter student "
+    f"from {results['student from scratch'][1]:.3f} (scratch) to {results['distilled student'][1]:.3f} "
+    f"(teacher: {teacher_loss:.3f}); int8 shrank the weights {int8_shrink:.1f}× for a validation loss of "
+    f"{int8_loss:.4f}. GloVe associates flowers with pleasant words (WEAT **d = {flowers.effect_size:.2f}**, "
+    f"p = {flowers.p_value:.4f}) and male names with career words (**d = {gender.effect_size:.2f}**, "
+    f"p = {gender.p_value:.4f}); a classifier built on those vectors scores neutral sentences "
+    f"differently by name (gap {race_probe.gap:.3f}, p = {race_probe.p_value:.3f})."))
+
+# %% [markdown]
+# **What a laptop run can and cannot show.** These are small models trained for minutes, so the
+# numbers are about mechanisms, not about frontier systems: the scaling exponent of a 300-step
+# study is not Kaplan's, the distilled student is a 0.1-million-parameter model, and a probe
+# with a dozen names detects only large effects. What carries over is the method: count the
+# compute before you spend it, measure what compression costs, test the associations a model
+# has learned, and check that an explanation explains.
+#
+# ## Exercises
+#
+# **Exercise 1 (warm-up).** Using the 6·N·D rule, how many FLOPs does it take to train a model
+# of `ex.EX1_PARAMETERS` parameters on `ex.EX1_TOKENS` tokens? Give the number (e.g. `1.5e18`).
+
+# %%
+print(f"N = {ex.EX1_PARAMETERS:,} parameters, D = {ex.EX1_TOKENS:,} tokens")
+answer_flops = None  # your answer
+ex.check_training_flops(answer_flops)
+
+# %% [markdown]
+# **Exercise 2.** How many bytes of memory do the weights, gradients and AdamW state of a model
+# with `ex.EX2_PARAMETERS` parameters take under Keras's `mixed_bfloat16` policy (float32
+# variables plus a 16-bit copy)? Activations not included.
+
+# %%
+print(f"P = {ex.EX2_PARAMETERS:,} parameters")
+answer_bytes = None  # your answer, in bytes
+ex.check_mixed_memory(answer_bytes)
+
+# %% [markdown]
+# **Exercise 3.** The teacher's logits for one position are `ex.EX3_TEACHER`. At temperature
+# T = `ex.EX3_TEMPERATURE`, what probability does the softened teacher give the *least* likely
+# token? (Compare with T = 1: this is the "dark knowledge" temperature brings out.)
+
+# %%
+print("teacher logits:", ex.EX3_TEACHER, " T =", ex.EX3_TEMPERATURE)
+answer_soft_probability = None  # your answer
+ex.check_soft_probability(answer_soft_probability)
+
+# %% [markdown]
+# **Exercise 4.** Compute the WEAT effect size d for the 2-d vectors `ex.EX4_X`, `ex.EX4_Y`
+# (targets) and `ex.EX4_A`, `ex.EX4_B` (attributes), with the formula of 3.1 (sample standard
+# deviation). Use NumPy, not `course_lib.fairness`.
+
+# %%
+answer_effect_size = None  # your answer
+ex.check_weat_effect_size(answer_effect_size)
+
+# %% [markdown]
+# **Exercise 5 (harder).** Write `my_integrated_gradients(grad_f, x, steps)` for a function
+# whose gradient you are given as a NumPy function `grad_f(x)`, with the baseline 0 and the
+# midpoint rule (α = (k + 0.5)/steps for k = 0 … steps − 1). The check runs it on
+# f(x) = Σ sin(x_i)·x_i and tests completeness and the values.
+
+# %%
+def my_integrated_gradients(grad_f, x, steps=50):
+    """Integrated gradients of f at x with baseline 0, by the midpoint rule."""
+    return None  # your code
+
+
+ex.check_integrated_gradients(my_integrated_gradients)
