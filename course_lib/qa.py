@@ -1,0 +1,817 @@
+"""Extractive question answering (SQuAD v1.1): the metric, the features, the span model, the
+span decoder and a lexical baseline.
+
+Extractive QA answers a question with a span copied from a context paragraph. A model reads
+`[CLS] question [SEP] context [SEP]` and scores every context token twice: how likely the
+answer *starts* there and how likely it *ends* there. The answer is the best valid pair.
+
+- **Metric**: `normalize_answer`, `exact_match_score`, `f1_score` and `squad_evaluate`
+  reproduce the official `evaluate-v1.1.py` of SQuAD: lower-case, drop punctuation, drop the
+  articles a/an/the, collapse whitespace; each prediction is scored against every gold answer
+  and keeps the best.
+- **Tokens with offsets**: `split_words` cuts text into words and punctuation marks with their
+  character offsets; `QATokenizer` splits words further into WordPiece sub-words (vocabulary
+  trained with keras-hub) and keeps, for every token, the characters it came from, so a
+  predicted token span maps back to the exact text of the context.
+- **Features**: `build_features` turns each (question, context) pair into one or more
+  fixed-length windows; a long context is cut into overlapping windows, `stride` tokens apart.
+- **Model**: `SpanQAModel`, start/end heads on `course_lib.encoder.TransformerEncoder` with
+  segment ids (question / context, plus an optional "this context word is in the question"
+  segment).
+- **Decoding**: `best_span` finds the best start ≤ end pair no longer than a cap in one
+  window; `decode_predictions` keeps the best over all windows of a context.
+- **Baseline**: `SlidingWindowBaseline`, a sliding-window lexical-overlap answerer with no
+  learning (in the spirit of Richardson et al., 2013, used as a SQuAD baseline by Rajpurkar
+  et al., 2016).
+
+Shapes: N = windows (features), T = window length in tokens.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import re
+import string
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from course_lib.encoder import EncoderConfig, TransformerEncoder
+
+__all__ = [
+    "normalize_answer",
+    "exact_match_score",
+    "f1_score",
+    "metric_max_over_ground_truths",
+    "squad_evaluate",
+    "split_by_article",
+    "split_words",
+    "normalize_word",
+    "QATokenizer",
+    "build_features",
+    "answer_token_span",
+    "best_span",
+    "decode_predictions",
+    "SpanQAModel",
+    "span_loss",
+    "SlidingWindowBaseline",
+    "STOPWORDS",
+]
+
+# ---------------------------------------------------------------------------------------------
+# The official SQuAD v1.1 metric
+# ---------------------------------------------------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation)
+
+
+def normalize_answer(text: str) -> str:
+    """Normalises an answer as SQuAD's official `evaluate-v1.1.py` does.
+
+    Lower-cases, removes ASCII punctuation, removes the articles "a", "an", "the" and collapses
+    whitespace, in that order (the order matters: "the," loses its comma first, then "the").
+
+    Args:
+        text: an answer string.
+
+    Returns:
+        The normalised string.
+
+    Example:
+
+    >>> normalize_answer("The  Denver Broncos!")
+    'denver broncos'
+    """
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def exact_match_score(prediction: str, ground_truth: str) -> float:
+    """1.0 when the normalised strings are equal, else 0.0.
+
+    Example:
+
+    >>> exact_match_score("the Broncos", "Broncos.")
+    1.0
+    """
+    return float(normalize_answer(prediction) == normalize_answer(ground_truth))
+
+
+def f1_score(prediction: str, ground_truth: str) -> float:
+    """Token-level F1 between the normalised prediction and one gold answer.
+
+    Tokens are the whitespace-separated words after normalisation; common tokens are counted
+    with multiplicity (a bag, not a set). When either side normalises to nothing the official
+    script's behaviour is kept: F1 is 0.0 (no common tokens).
+
+    Example:
+
+    >>> round(f1_score("Denver Broncos team", "the Denver Broncos"), 3)
+    0.8
+    """
+    pred_tokens = normalize_answer(prediction).split()
+    gold_tokens = normalize_answer(ground_truth).split()
+    common = collections.Counter(pred_tokens) & collections.Counter(gold_tokens)
+    num_same = sum(common.values())
+    if num_same == 0:
+        return 0.0
+    precision = num_same / len(pred_tokens)
+    recall = num_same / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def metric_max_over_ground_truths(metric, prediction: str, ground_truths: Sequence[str]) -> float:
+    """The best score of `prediction` against any of the gold answers.
+
+    Args:
+        metric: `exact_match_score` or `f1_score`.
+        prediction: the predicted answer.
+        ground_truths: the gold answers (SQuAD dev has about three per question).
+
+    Example:
+
+    >>> metric_max_over_ground_truths(exact_match_score, "1994", ["1993", "in 1994"])
+    0.0
+    """
+    if not ground_truths:
+        raise ValueError("ground_truths is empty; every SQuAD question has at least one answer")
+    return max(metric(prediction, gold) for gold in ground_truths)
+
+
+def squad_evaluate(examples: Sequence[dict], predictions: dict[str, str]) -> dict[str, float]:
+    """Exact match and F1, in percent, as `evaluate-v1.1.py` reports them.
+
+    A question without a prediction counts as wrong (the official script prints a warning and
+    scores it 0).
+
+    Args:
+        examples: dicts with `"id"` and `"answers"` (as `course_lib.data.load_squad_dev`).
+        predictions: question id → predicted answer text.
+
+    Returns:
+        `{"exact_match": ..., "f1": ...}`, each in [0, 100].
+
+    Example:
+
+    >>> squad_evaluate([{"id": "q1", "answers": ["Paris", "in Paris"]}], {"q1": "paris"})
+    {'exact_match': 100.0, 'f1': 100.0}
+    """
+    if not examples:
+        raise ValueError("no examples to evaluate")
+    em = f1 = 0.0
+    for ex in examples:
+        prediction = predictions.get(ex["id"])
+        if prediction is None:
+            continue
+        em += metric_max_over_ground_truths(exact_match_score, prediction, ex["answers"])
+        f1 += metric_max_over_ground_truths(f1_score, prediction, ex["answers"])
+    return {"exact_match": 100.0 * em / len(examples), "f1": 100.0 * f1 / len(examples)}
+
+
+def split_by_article(examples: Sequence[dict], test_fraction: float, seed: int):
+    """Splits questions into train and test **by article**, so no test paragraph is seen in
+    training (questions on the same paragraph share their answers' context).
+
+    Args:
+        examples: dicts with a `"title"` (the article).
+        test_fraction: share of the articles that go to the test split, in (0, 1).
+        seed: seeds the shuffle of the article titles.
+
+    Returns:
+        `(train, test, test_titles)`: two lists of examples and the sorted test titles.
+
+    Example:
+
+    >>> qs = [{"title": t} for t in "aabbbcd"]
+    >>> train, test, titles = split_by_article(qs, 0.25, seed=0)
+    >>> len(titles), {q["title"] for q in test} == set(titles)
+    (1, True)
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    titles = sorted({ex["title"] for ex in examples})
+    if len(titles) < 2:
+        raise ValueError(f"need at least 2 articles to split, got {len(titles)}")
+    order = np.random.default_rng(seed).permutation(len(titles))
+    n_test = min(len(titles) - 1, max(1, round(test_fraction * len(titles))))
+    test_titles = sorted(titles[i] for i in order[:n_test])
+    chosen = set(test_titles)
+    train = [ex for ex in examples if ex["title"] not in chosen]
+    test = [ex for ex in examples if ex["title"] in chosen]
+    return train, test, test_titles
+
+
+# ---------------------------------------------------------------------------------------------
+# Words and WordPiece tokens, with character offsets
+# ---------------------------------------------------------------------------------------------
+
+# A word is a run of letters/digits/underscores; every other non-space character is its own
+# token, as BERT's basic tokenizer splits punctuation off.
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def split_words(text: str) -> list[tuple[str, int, int]]:
+    """Words and punctuation marks of `text`, each with its character span `[start, end)`.
+
+    Example:
+
+    >>> split_words("Hi, Bo!")
+    [('Hi', 0, 2), (',', 2, 3), ('Bo', 4, 6), ('!', 6, 7)]
+    """
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def normalize_word(word: str) -> str:
+    """Lower-cases and strips accents (NFD, combining marks removed), as uncased BERT does.
+
+    Example:
+
+    >>> normalize_word("Café")
+    'cafe'
+    """
+    word = unicodedata.normalize("NFD", word.lower())
+    return "".join(ch for ch in word if unicodedata.category(ch) != "Mn")
+
+
+class QATokenizer:
+    """An uncased WordPiece tokenizer that keeps each token's character offsets.
+
+    Text is cut into words with `split_words`, each word is normalised with `normalize_word`
+    and split into the longest vocabulary pieces from the left (continuations carry the `##`
+    prefix), exactly as BERT's WordPiece does. Every piece remembers which characters of the
+    original text it covers, so any token span maps back to a substring.
+
+    Args:
+        vocabulary: list of tokens; must contain `[PAD]`, `[UNK]`, `[CLS]` and `[SEP]`.
+        max_word_chars: longer words become `[UNK]` (BERT uses 100).
+
+    Example:
+
+    >>> tok = QATokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "play", "##ing", "!"])
+    >>> ids, offsets = tok.encode_with_offsets("Playing!")
+    >>> ids.tolist(), offsets.tolist()
+    ([4, 5, 6], [[0, 4], [4, 7], [7, 8]])
+    """
+
+    SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+
+    def __init__(self, vocabulary: Sequence[str], max_word_chars: int = 100):
+        vocabulary = list(vocabulary)
+        missing = [t for t in self.SPECIAL_TOKENS if t not in vocabulary]
+        if missing:
+            raise ValueError(
+                f"vocabulary lacks the special tokens {missing}; train it with "
+                "QATokenizer.train, which reserves them"
+            )
+        if len(set(vocabulary)) != len(vocabulary):
+            raise ValueError("vocabulary has duplicate tokens")
+        self.vocabulary = vocabulary
+        self.max_word_chars = int(max_word_chars)
+        self._ids = {t: i for i, t in enumerate(vocabulary)}
+        self.pad_id, self.unk_id, self.cls_id, self.sep_id = (
+            self._ids[t] for t in self.SPECIAL_TOKENS
+        )
+        self._cache: dict[str, list[tuple[int, int, int]]] = {}
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int) -> QATokenizer:
+        """Learns a WordPiece vocabulary with TensorFlow Text's WordPiece learner (the one
+        behind keras-hub's `compute_word_piece_vocabulary`).
+
+        The texts are split and normalised here and the words counted, so the learner sees
+        exactly the words the tokenizer will split.
+
+        Args:
+            texts: training texts (contexts and questions of the training articles only).
+            vocab_size: the vocabulary size to aim for (the learner may return a few fewer).
+
+        Example:
+        ```python
+        tokenizer = QATokenizer.train(contexts + questions, vocab_size=8000)
+        ```
+        """
+        from tensorflow_text.tools.wordpiece_vocab import (
+            wordpiece_tokenizer_learner_lib as learner,
+        )
+
+        if vocab_size <= len(cls.SPECIAL_TOKENS):
+            raise ValueError(f"vocab_size must exceed {len(cls.SPECIAL_TOKENS)}, got {vocab_size}")
+        counts = collections.Counter(
+            normalize_word(w) for text in texts for w, _, _ in split_words(text)
+        )
+        # The learner binary-searches the minimum count a piece needs; starting the search at
+        # 32 instead of 10 million saves most of its passes (and all of them land below 32
+        # for a vocabulary of thousands on a corpus this size).
+        vocabulary = learner.learn(
+            sorted(counts.items()), vocab_size, list(cls.SPECIAL_TOKENS),
+            upper_thresh=32, lower_thresh=1, include_joiner_token=True, joiner="##",
+        )
+        return cls(vocabulary)
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids."""
+        return len(self.vocabulary)
+
+    def _word_pieces(self, word: str) -> list[tuple[int, int, int]]:
+        """(id, start, end) of each piece, offsets relative to the raw word."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        norm = normalize_word(word)
+        pieces, start = [], 0
+        if len(norm) > self.max_word_chars:
+            pieces = None
+        while pieces is not None and start < len(norm):
+            end = len(norm)
+            while end > start:
+                piece = norm[start:end] if start == 0 else "##" + norm[start:end]
+                if piece in self._ids:
+                    pieces.append((self._ids[piece], start, end))
+                    break
+                end -= 1
+            if end == start:  # no piece fits: the whole word is unknown, as in BERT
+                pieces = None
+            else:
+                start = end
+        if pieces is None:
+            out = [(self.unk_id, 0, len(word))]
+        elif len(norm) != len(word):
+            # Normalisation changed the length (e.g. a stripped accent): piece boundaries no
+            # longer line up with the raw characters, so every piece covers the whole word.
+            out = [(i, 0, len(word)) for i, _, _ in pieces]
+        else:
+            out = pieces
+        self._cache[word] = out
+        return out
+
+    def encode_with_offsets(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and character offsets.
+
+        Returns:
+            `(ids, offsets)`: `(n,)` int32 ids and `(n, 2)` int32 `[start, end)` character spans
+            into `text`.
+        """
+        ids, offsets, _ = self.encode_words(text)
+        return ids, offsets
+
+    def encode_words(self, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Token ids, character offsets and, for each token, its normalised word.
+
+        Returns:
+            `(ids, offsets, words)`; `words[k]` is the `normalize_word` form of the word token
+            k belongs to (several tokens share a word when it splits into pieces).
+        """
+        ids, offsets, words = [], [], []
+        for word, w_start, _ in split_words(text):
+            norm = normalize_word(word)
+            for token_id, start, end in self._word_pieces(word):
+                ids.append(token_id)
+                offsets.append((w_start + start, w_start + end))
+                words.append(norm)
+        return np.asarray(ids, "int32"), np.asarray(offsets, "int32").reshape(-1, 2), words
+
+    def encode(self, text: str) -> np.ndarray:
+        """Token ids of `text` (`encode_with_offsets` without the offsets)."""
+        return self.encode_with_offsets(text)[0]
+
+    def tokens(self, text: str) -> list[str]:
+        """The token strings of `text`, for display.
+
+        Example:
+        ```python
+        tokenizer.tokens("Who founded Normandy?")  # ['who', 'founded', 'norman', '##dy', '?']
+        ```
+        """
+        return [self.vocabulary[i] for i in self.encode(text)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Features: [CLS] question [SEP] context-window [SEP], with a stride over long contexts
+# ---------------------------------------------------------------------------------------------
+
+# Segment ids. A third segment marks context tokens whose word also occurs in the question,
+# DrQA's "exact match" feature (Chen et al., 2017): a model trained from scratch on a few
+# thousand questions cannot easily learn to match words; this hands it the match for free.
+SEGMENT_QUESTION, SEGMENT_CONTEXT, SEGMENT_MATCH = 0, 1, 2
+
+STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or but is are was were be been being as "
+    "that this these those it its which who whom whose what when where why how did do does "
+    "has have had not no can could would should will shall may might than then there their "
+    "they he she his her him i we you our your us me my into over under about after before "
+    "during between through up down out off also such so if because while".split()
+)
+
+
+def answer_token_span(offsets: np.ndarray, char_start: int, char_end: int):
+    """The first and last token covering the characters `[char_start, char_end)`.
+
+    Args:
+        offsets: `(n, 2)` character spans of the context's tokens.
+        char_start, char_end: the answer's characters.
+
+    Returns:
+        `(first, last)` token indices, or None when no token overlaps the answer.
+
+    Example:
+
+    >>> answer_token_span(np.array([[0, 2], [3, 8], [9, 12]]), 3, 12)
+    (1, 2)
+    """
+    overlaps = np.nonzero((offsets[:, 1] > char_start) & (offsets[:, 0] < char_end))[0]
+    if overlaps.size == 0:
+        return None
+    return int(overlaps[0]), int(overlaps[-1])
+
+
+def _window_starts(n, window, stride):
+    starts = [0]
+    while starts[-1] + window < n:
+        starts.append(starts[-1] + stride)
+    return starts
+
+
+def build_features(
+    examples: Sequence[dict],
+    tokenizer: QATokenizer,
+    max_length: int = 192,
+    max_question_tokens: int = 32,
+    stride: int = 96,
+    match_segment: bool = True,
+) -> dict[str, np.ndarray]:
+    """Turns questions into fixed-length model inputs, one or more windows per question.
+
+    Each window is `[CLS] question [SEP] context[s : s + W] [SEP]`, padded to `max_length`, where
+    W = `max_length - len(question) - 3`. Window starts are `stride` tokens apart (the first at
+    0) until a window reaches the end of the context, so consecutive windows overlap by
+    W - `stride` tokens and every context token is in at least one window. The question is cut
+    to `max_question_tokens` tokens.
+
+    Args:
+        examples: dicts with `"question"`, `"context"` and, for training labels, `"answers"` and
+            `"answer_starts"` (the first gold answer is the label).
+        tokenizer: a `QATokenizer`.
+        max_length: window length T in tokens.
+        max_question_tokens: the question's token budget.
+        stride: tokens between the starts of consecutive windows; at most W.
+        match_segment: mark context tokens whose word occurs in the question with segment 2
+            (see `SEGMENT_MATCH`); False gives plain BERT segments 0 and 1.
+
+    Returns:
+        A dict of arrays, one row per window:
+        `token_ids` `(N, T)` int32; `segment_ids` `(N, T)` int32; `span_mask` `(N, T)` bool
+        (the positions a start/end may take: the context tokens, plus `[CLS]` for windows that
+        do not contain the answer); `offsets` `(N, T, 2)` int32 character spans into the
+        context (-1 outside it); `example_index` `(N,)` int32; `start_positions` and
+        `end_positions` `(N,)` int32 (0, the `[CLS]` position, when the answer is not in the
+        window, or when the example has no answers).
+
+    Example:
+    ```python
+    features = build_features(train_questions, tokenizer, max_length=192, stride=96)
+    features["token_ids"].shape  # (windows, 192)
+    ```
+    """
+    min_window = 8
+    if max_question_tokens < 1 or max_length < max_question_tokens + 3 + min_window:
+        raise ValueError(
+            f"max_length {max_length} leaves fewer than {min_window} context tokens after a "
+            f"{max_question_tokens}-token question and 3 special tokens; raise max_length or "
+            "lower max_question_tokens"
+        )
+    window_min = max_length - max_question_tokens - 3
+    if not 1 <= stride <= window_min:
+        raise ValueError(
+            f"stride must be in [1, {window_min}] so consecutive windows overlap and every "
+            f"context token is covered; got {stride}"
+        )
+    cols = collections.defaultdict(list)
+    context_cache: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    for index, ex in enumerate(examples):
+        context = ex["context"]
+        if context not in context_cache:
+            ids, offsets, token_words = tokenizer.encode_words(context)
+            context_cache[context] = (ids, offsets, np.asarray(token_words, dtype=object))
+        c_ids, c_offsets, c_words = context_cache[context]
+        q_ids = tokenizer.encode(ex["question"])[:max_question_tokens]
+        q_words = {normalize_word(w) for w, _, _ in split_words(ex["question"])}
+        q_words = {w for w in q_words if w not in STOPWORDS and w[0].isalnum()}
+        window = max_length - len(q_ids) - 3
+        span = None
+        if ex.get("answers"):
+            a_start = int(ex["answer_starts"][0])
+            span = answer_token_span(c_offsets, a_start, a_start + len(ex["answers"][0]))
+        first = len(q_ids) + 2  # position of the first context token in a window
+        for s in _window_starts(len(c_ids), window, stride):
+            e = min(s + window, len(c_ids))
+            n_ctx = e - s
+            token_ids = np.full(max_length, tokenizer.pad_id, "int32")
+            token_ids[0] = tokenizer.cls_id
+            token_ids[1 : first - 1] = q_ids
+            token_ids[first - 1] = tokenizer.sep_id
+            token_ids[first : first + n_ctx] = c_ids[s:e]
+            token_ids[first + n_ctx] = tokenizer.sep_id
+            segments = np.zeros(max_length, "int32")
+            segments[first : first + n_ctx + 1] = SEGMENT_CONTEXT  # the final [SEP] too, as BERT
+            if match_segment:
+                matched = np.fromiter((w in q_words for w in c_words[s:e]), bool, n_ctx)
+                segments[first : first + n_ctx][matched] = SEGMENT_MATCH
+            offsets = np.full((max_length, 2), -1, "int32")
+            offsets[first : first + n_ctx] = c_offsets[s:e]
+            mask = np.zeros(max_length, bool)
+            mask[first : first + n_ctx] = True
+            start_pos = end_pos = 0
+            if span is not None and s <= span[0] and span[1] < e:
+                start_pos, end_pos = first + span[0] - s, first + span[1] - s
+            else:
+                mask[0] = True  # the answer is elsewhere: the label is [CLS]
+            cols["token_ids"].append(token_ids)
+            cols["segment_ids"].append(segments)
+            cols["span_mask"].append(mask)
+            cols["offsets"].append(offsets)
+            cols["example_index"].append(index)
+            cols["start_positions"].append(start_pos)
+            cols["end_positions"].append(end_pos)
+    if not cols:
+        raise ValueError("no examples given")
+    return {k: np.asarray(v, "int32" if k not in ("span_mask",) else bool)
+            for k, v in cols.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Span decoding
+# ---------------------------------------------------------------------------------------------
+
+
+def best_span(start_logits, end_logits, allowed, max_answer_tokens: int = 30):
+    """The best answer span in one window: `argmax start_logits[i] + end_logits[j]` over
+    allowed positions with `i ≤ j < i + max_answer_tokens`.
+
+    Computed band by band (span length d = 0, 1, …), O(T · max_answer_tokens), without the
+    `(T, T)` score matrix.
+
+    Args:
+        start_logits, end_logits: `(T,)` scores.
+        allowed: `(T,)` booleans, the positions an answer may start or end at (the context).
+        max_answer_tokens: the longest span, in tokens.
+
+    Returns:
+        `(i, j, score)`, or None when no position is allowed.
+
+    Example:
+
+    >>> best_span(np.array([0., 5., 1.]), np.array([9., 0., 2.]), np.array([0, 1, 1], bool))
+    (1, 2, 7.0)
+    """
+    if max_answer_tokens < 1:
+        raise ValueError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
+    start = np.where(allowed, np.asarray(start_logits, "float64"), -np.inf)
+    end = np.where(allowed, np.asarray(end_logits, "float64"), -np.inf)
+    best = (None, None, -np.inf)
+    for d in range(min(max_answer_tokens, len(start))):
+        scores = start[: len(start) - d] + end[d:]  # spans (i, i + d)
+        i = int(np.argmax(scores))
+        if scores[i] > best[2]:
+            best = (i, i + d, float(scores[i]))
+    return None if best[0] is None else best
+
+
+def decode_predictions(
+    examples: Sequence[dict],
+    features: dict[str, np.ndarray],
+    start_logits,
+    end_logits,
+    max_answer_tokens: int = 30,
+) -> dict[str, str]:
+    """Answer texts: for each question, the best span over **all** its windows, mapped back
+    to the context's characters.
+
+    Scores `start + end` are comparable across windows of one question because each window's
+    logits come from the same model (as in BERT's `run_squad`); a span seen in two
+    overlapping windows is simply scored twice and the better score kept.
+
+    Args:
+        examples: the examples `features` were built from.
+        features: `build_features` output.
+        start_logits, end_logits: `(N, T)` model outputs.
+        max_answer_tokens: the longest span, in tokens.
+
+    Returns:
+        question id → answer text (empty if no window allowed a span).
+
+    Example:
+    ```python
+    out = model.predict(inputs)
+    answers = decode_predictions(test, features, out["start_logits"], out["end_logits"])
+    ```
+    """
+    start_logits, end_logits = np.asarray(start_logits), np.asarray(end_logits)
+    context_mask = features["offsets"][:, :, 0] >= 0  # (N, T): context tokens only
+    best: dict[int, tuple[float, int, int]] = {}
+    for n in range(len(start_logits)):
+        found = best_span(start_logits[n], end_logits[n], context_mask[n], max_answer_tokens)
+        if found is None:
+            continue
+        i, j, score = found
+        index = int(features["example_index"][n])
+        if index not in best or score > best[index][0]:
+            best[index] = (score, int(features["offsets"][n, i, 0]),
+                           int(features["offsets"][n, j, 1]))
+    out = {}
+    for index, ex in enumerate(examples):
+        if index in best:
+            _, a, b = best[index]
+            out[ex["id"]] = ex["context"][a:b]
+        else:
+            out[ex["id"]] = ""
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The span model
+# ---------------------------------------------------------------------------------------------
+
+_MASKED = -1e9
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class SpanQAModel(keras.Model):
+    """Start/end span heads on a BERT-style `TransformerEncoder`.
+
+    One Dense layer maps each token's vector to two scores, start and end; positions outside
+    `span_mask` get -1e9, so the softmax over a window's positions only spreads over allowed
+    ones. Training minimises the cross-entropy of the gold start plus that of the gold end
+    (`span_loss`), as BERT does for SQuAD.
+
+    Args:
+        config: the encoder's `EncoderConfig` (or its dict); `num_segments` must be at least 2
+            (3 with the match segment of `build_features`).
+        **kwargs: passed to `keras.Model`.
+
+    Call arguments:
+        inputs: a dict with `"token_ids"`, `"segment_ids"` and optionally `"span_mask"`
+            `(B, T)` (by default every non-padding position).
+        training: enables dropout.
+
+    Returns:
+        A dict of float32 `"start_logits"` and `"end_logits"`, each `(B, T)`.
+
+    Example:
+    ```python
+    model = SpanQAModel(EncoderConfig(vocab_size=8000, max_length=192, num_segments=3))
+    out = model(inputs)  # {"start_logits": (B, 192), "end_logits": (B, 192)}
+    ```
+    """
+
+    def __init__(self, config, **kwargs):
+        if isinstance(config, dict):
+            config = EncoderConfig.from_dict(config)
+        if not isinstance(config, EncoderConfig):
+            raise TypeError(f"config must be an EncoderConfig, got {type(config).__name__}")
+        if config.num_segments < 2:
+            raise ValueError(
+                f"num_segments is {config.num_segments}; the span model needs segment ids for "
+                "question and context: use num_segments=2 (3 with the match segment)"
+            )
+        super().__init__(**kwargs)
+        self.config = config
+        self.encoder = TransformerEncoder(config, dtype=self.dtype_policy, name="encoder")
+        # float32: the scores feed a softmax.
+        self.span_head = keras.layers.Dense(
+            2, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+            dtype="float32", name="span_head",
+        )
+        self.span_head.build((None, None, config.width))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        token_ids = ops.convert_to_tensor(inputs["token_ids"])
+        vectors = self.encoder(
+            {"token_ids": token_ids, "segment_ids": inputs["segment_ids"]}, training=training
+        )  # (B, T, C)
+        logits = self.span_head(ops.cast(vectors, "float32"))  # (B, T, 2)
+        allowed = inputs.get("span_mask")
+        if allowed is None:
+            allowed = ops.not_equal(token_ids, self.config.pad_id)
+        penalty = (1.0 - ops.cast(allowed, "float32")) * _MASKED  # (B, T)
+        return {
+            "start_logits": logits[..., 0] + penalty,
+            "end_logits": logits[..., 1] + penalty,
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config["config"] = self.config.to_dict()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
+
+
+def span_loss():
+    """The loss of each head: sparse categorical cross-entropy over the window's positions.
+
+    Keras sums the two heads' losses when a model has two outputs, which gives BERT's
+    `(CE_start + CE_end)` up to its factor 1/2.
+
+    Example:
+    ```python
+    model.compile(optimizer, loss={"start_logits": span_loss(), "end_logits": span_loss()})
+    ```
+    """
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sliding-window lexical-overlap baseline
+# ---------------------------------------------------------------------------------------------
+
+
+class SlidingWindowBaseline:
+    """Answers by lexical overlap, with no learning.
+
+    For every candidate span of 1..`max_answer_words` context words (no question word in it,
+    no stop word or punctuation at its edges), sums the IDF weights of the question's content
+    words found within `window` words on either side of the span, and returns the best
+    (ties: the shorter, then the earlier span). The answer to a question tends to sit next to
+    the question's rarer words: that is all this baseline knows.
+
+    Args:
+        idf: word → inverse document frequency, from `SlidingWindowBaseline.fit_idf`.
+        window: words on each side of a candidate that count towards its score.
+        max_answer_words: the longest candidate.
+
+    Example:
+
+    >>> base = SlidingWindowBaseline({"born": 2.0, "paris": 1.0}, window=3)
+    >>> base.predict("Where was Ada born?", "Ada was born in London in 1815.")
+    'London'
+    """
+
+    def __init__(self, idf: dict[str, float], window: int = 5, max_answer_words: int = 3):
+        if window < 1 or max_answer_words < 1:
+            raise ValueError(
+                f"window ({window}) and max_answer_words ({max_answer_words}) must be >= 1"
+            )
+        self.idf = dict(idf)
+        self.default_idf = max(self.idf.values(), default=1.0)  # unseen words are rare
+        self.window = int(window)
+        self.max_answer_words = int(max_answer_words)
+
+    @staticmethod
+    def fit_idf(contexts: Iterable[str]) -> dict[str, float]:
+        """IDF of each normalised word over the distinct training paragraphs:
+        `log(n / df)` + 1.
+
+        Example:
+
+        >>> SlidingWindowBaseline.fit_idf(["a cat", "a dog"])["cat"]
+        1.6931471805599454
+        """
+        contexts = list(dict.fromkeys(contexts))
+        df = collections.Counter()
+        for c in contexts:
+            df.update({normalize_word(w) for w, _, _ in split_words(c)})
+        n = len(contexts)
+        return {w: math.log(n / k) + 1.0 for w, k in df.items()}
+
+    def predict(self, question: str, context: str) -> str:
+        """The best-scoring span of `context`, as text."""
+        words = split_words(context)
+        if not words:
+            return ""
+        norm = [normalize_word(w) for w, _, _ in words]
+        q_words = {normalize_word(w) for w, _, _ in split_words(question)}
+        q_words = {w for w in q_words if w not in STOPWORDS and w[0].isalnum()}
+        weights = np.array([self.idf.get(w, self.default_idf) if w in q_words else 0.0
+                            for w in norm])
+        cum = np.concatenate([[0.0], np.cumsum(weights)])  # cum[k] = sum of weights[:k]
+        n = len(words)
+        in_question = np.array([w in q_words for w in norm])
+        edge_ok = np.array([w[0].isalnum() and w not in STOPWORDS for w in norm])
+        best_score, best = -1.0, (0, 0)
+        for length in range(1, self.max_answer_words + 1):
+            if length > n:
+                break
+            i = np.arange(n - length + 1)
+            j = i + length - 1
+            left = cum[i] - cum[np.maximum(i - self.window, 0)]
+            right = cum[np.minimum(j + 1 + self.window, n)] - cum[j + 1]
+            score = left + right
+            blocked = np.array([in_question[a : a + length].any() for a in i])
+            valid = edge_ok[i] & edge_ok[j] & ~blocked
+            score = np.where(valid, score, -1.0)
+            k = int(np.argmax(score))
+            if score[k] > best_score + 1e-9:  # strictly better: ties keep the shorter span
+                best_score, best = float(score[k]), (int(i[k]), int(j[k]))
+        return context[words[best[0]][1] : words[best[1]][2]]
