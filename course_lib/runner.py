@@ -11,6 +11,7 @@ never run is listed as such.
     python -m course_lib run                      # every chapter, in order, at the active profile
     python -m course_lib run --profile cpu 00 08  # two chapters (numbers, names or paths)
     python -m course_lib run --profile smoke --out /tmp/smoke   # smoke runs execute copies
+    python -m course_lib results --readme         # rewrite RESULTS.md (and README's copy) only
 
 Stored outputs must come from a real run, so ``smoke`` is refused in place (it is allowed with
 ``--out DIR``, which writes executed copies there). A failing chapter is reported with the cell
@@ -51,6 +52,7 @@ __all__ = [
     "results_markdown",
     "run_chapter",
     "strip_noise",
+    "update_readme",
     "write_results_md",
 ]
 
@@ -487,10 +489,8 @@ def _fmt_value(v) -> str:
 
 
 def _machine_line(m: dict) -> str:
-    load = m.get("load_avg_1min")
-    load_txt = f", load {load} at start" if load is not None else ""
     return (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('ram_gb', '?')} GB RAM, "
-            f"{m.get('os', '?')}, Python {m.get('python', '?')}{load_txt}")
+            f"{m.get('os', '?')}, Python {m.get('python', '?')}")
 
 
 def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
@@ -521,7 +521,8 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
         f"`{profile}` profile (`python -m course_lib run --profile {profile}`; chapters run with "
         "`tools/notebooks.py run` are recorded too). Generated: edit the notebooks, not this "
         "file. Wall time includes the kernel's start; peak memory is the resident memory of "
-        "the kernel's process tree.",
+        "the kernel's process tree; *load* is the machine's 1-minute load average when the "
+        "chapter started (above the core count, other work was slowing it down).",
         "",
         "| chapter | title | wall time | peak memory | key figures | run on |",
         "|---|---|---|---|---|---|",
@@ -547,9 +548,11 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
                      f"{str(failure.get('error', ''))[:80]})")
         total += rec["wall_s"]
         ran += 1
+        load = rec.get("machine", {}).get("load_avg_1min")
+        when = rec.get("date", "")[:10] + (f", load {load:.1f}" if load is not None else "")
         lines.append(
             f"| `{stem}` | {title} | {_fmt_seconds(rec['wall_s'])} | "
-            f"{rec['peak_mb'] / 1024:.1f} GB | {figs or '—'} | {rec.get('date', '')[:10]} [{mark}] |"
+            f"{rec['peak_mb'] / 1024:.1f} GB | {figs or '—'} | {when} [{mark}] |"
         )
     lines += ["", f"{ran} of {len(rows)} chapters run; {_fmt_seconds(total)} in all.", "",
               "Machines:", ""]
@@ -568,6 +571,34 @@ def write_results_md(profile: str, path: Path | None = None,
         f.write(text)
     os.replace(tmp, path)
     return path
+
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_readme(profile: str = "cpu", readme: Path | None = None) -> Path:
+    """Copies the table of ``RESULTS.md`` into the README between the results markers.
+
+    The README keeps ``<!-- results:start -->`` and ``<!-- results:end -->`` around its copy
+    of the table; everything between them is replaced, nothing else is touched.
+
+    Args:
+        profile: whose run records to show.
+        readme: the file to update (default: the repository's ``README.md``).
+
+    Raises:
+        ValueError: the markers are missing (say where to put them).
+    """
+    readme = Path(readme) if readme is not None else REPO / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no {README_START} ... {README_END} block; add both "
+                         "markers where the results table belongs.")
+    table = results_markdown(profile).split("\n", 4)[4].strip()  # drop title and intro
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}", encoding="utf-8")
+    return readme
 
 
 # --------------------------------------------------------------------------------------------
@@ -643,7 +674,16 @@ def main(argv=None) -> int:
     r.add_argument("--results-md", type=Path, default=None,
                    help="where to write RESULTS.md (default: the repository's, or OUT/RESULTS.md)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    t = sub.add_parser("results", help="rewrite RESULTS.md from the run records (runs nothing)")
+    t.add_argument("--profile", choices=PROFILE_NAMES, default="cpu")
+    t.add_argument("--readme", action="store_true",
+                   help="also copy the table into README.md (between the results markers)")
     args = parser.parse_args(argv)
+    if args.cmd == "results":
+        print("wrote", write_results_md(args.profile))
+        if args.readme:
+            print("updated", update_readme(args.profile))
+        return 0
 
     profile = args.profile or active_profile().name
     if profile == "smoke" and args.out is None:

@@ -157,12 +157,12 @@ def test_results_markdown_lists_unrun_chapters_and_later_failures(env, tmp_path)
                                                   "error": "ValueError: boom"}}, profile="cpu")
     text = runner.results_markdown("cpu", chapters)
     lines = text.splitlines()
-    assert "| `01_a` | Tiny 01_a | 2.1 min | 2.0 GB | BLEU 12.35 | 2026-01-02 [1] |" in lines
+    assert "| `01_a` | Tiny 01_a | 2.1 min | 2.0 GB | BLEU 12.35 | 2026-01-02, load 0.5 [1] |" in lines
     assert any("`02_b`" in ln and "a later run failed at cell 4: ValueError: boom" in ln
                for ln in lines)
     assert "| `03_c` | Tiny 03_c | not run yet | | | |" in lines
     assert "2 of 3 chapters run" in text
-    assert "[1] Test CPU, 2 cores, 8.0 GB RAM, Linux, Python 3.11, load 0.5 at start" in text
+    assert "[1] Test CPU, 2 cores, 8.0 GB RAM, Linux, Python 3.11" in text
 
 
 def test_resolve_chapters_by_number_name_and_path(tmp_path):
@@ -185,3 +185,21 @@ def test_peak_memory_sampler_sees_an_allocation():
     assert busy.peak_mb - idle.peak_mb > 150  # the control: without the blob, no such gap
     with pytest.raises(ValueError, match="interval"):
         runner.PeakMemorySampler(interval=0)
+
+
+def test_update_readme_replaces_only_the_marked_block(env, tmp_path):
+    machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 8.0, "os": "Linux", "python": "3.11"}
+    results.save_json("run_00", {"chapter": "00", "wall_s": 12.0, "peak_mb": 700,
+                                 "date": "2026-01-02T00:00:00", "machine": machine,
+                                 "key_figures": {"cells": 3}}, profile="cpu")
+    readme = tmp_path / "README.md"
+    readme.write_text("# Course\n\nbefore\n<!-- results:start -->\nold table\n"
+                      "<!-- results:end -->\nafter\n")
+    runner.update_readme("cpu", readme)
+    text = readme.read_text()
+    assert text.startswith("# Course\n\nbefore\n<!-- results:start -->\n| chapter |")
+    assert "old table" not in text and text.endswith("<!-- results:end -->\nafter\n")
+    assert "| 12 s | 0.7 GB | cells 3 |" in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="results:start"):
+        runner.update_readme("cpu", readme)
