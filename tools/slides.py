@@ -193,6 +193,7 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <style>
   body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto;
          padding: 0 1rem; line-height: 1.5; color: #222; }}
+  ul.decks {{ list-style: none; padding-left: 0; }}
   li {{ margin: .35rem 0; }}
   .num {{ display: inline-block; width: 2.2rem; color: #777; font-variant-numeric: tabular-nums; }}
   .note {{ color: #666; font-size: .9rem; }}
@@ -204,9 +205,9 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <code>jupyter nbconvert --to slides</code> (<code>make slides</code>). Arrow keys move between
 slides (down for the sub-slides of a section); <kbd>Esc</kbd> shows an overview; <kbd>s</kbd> opens
 the speaker notes.</p>
-<ol class="decks">
+<ul class="decks">
 {items}
-</ol>
+</ul>
 <p class="note">{note}</p>
 </body>
 </html>
