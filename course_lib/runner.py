@@ -31,6 +31,8 @@ import datetime as _dt
 import os
 import platform
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -167,7 +169,7 @@ def machine_description() -> dict:
     Example:
 
     >>> sorted(machine_description())[:3]
-    ['cores', 'cpu', 'load_avg_1min']
+    ['cores', 'cpu', 'gpus']
     """
     import psutil
 
@@ -187,8 +189,18 @@ def machine_description() -> dict:
         load = round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         load = None
+    gpus = None
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total",
+                                  "--format=csv,noheader"], capture_output=True, text=True,
+                                 timeout=20)
+            gpus = "; ".join(ln.strip() for ln in out.stdout.splitlines() if ln.strip()) or None
+        except (OSError, subprocess.SubprocessError):
+            gpus = None
     return {
         "cpu": cpu,
+        "gpus": gpus,
         "cores": usable,
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "os": f"{platform.system()} {platform.release()}",
@@ -438,8 +450,17 @@ def run_chapter(path: Path, *, profile: str, out_dir: Path | None = None, timeou
     figures_file = results_dir(profile) / f"key_figures_{chapter}.json"
     old_figures = figures_file.read_bytes() if figures_file.exists() else None
     figures_file.unlink(missing_ok=True)
-    result = execute_notebook(path, profile=profile, out=out, timeout=timeout,
-                              progress=progress, cwd=path.parent)
+
+    def restore_figures():
+        if old_figures is not None:
+            figures_file.write_bytes(old_figures)
+
+    try:
+        result = execute_notebook(path, profile=profile, out=out, timeout=timeout,
+                                  progress=progress, cwd=path.parent)
+    except BaseException:  # Ctrl-C: leave the figures as they were, like the notebook
+        restore_figures()
+        raise
     now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     record = load_json(f"run_{chapter}", profile=profile, fallback=()) or {}
     if result.ok:
@@ -458,8 +479,7 @@ def run_chapter(path: Path, *, profile: str, out_dir: Path | None = None, timeou
             "key_figures": result.key_figures,
         }
     else:
-        if old_figures is not None:
-            figures_file.write_bytes(old_figures)
+        restore_figures()
         # Keep the last good run's numbers (its outputs are still the stored ones) and note
         # the failure beside them.
         record.update({"chapter": chapter, "notebook": path.name,
@@ -489,8 +509,9 @@ def _fmt_value(v) -> str:
 
 
 def _machine_line(m: dict) -> str:
-    return (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('ram_gb', '?')} GB RAM, "
-            f"{m.get('os', '?')}, Python {m.get('python', '?')}")
+    gpus = f", GPU {m['gpus']}" if m.get("gpus") else ""
+    return (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('ram_gb', '?')} GB RAM"
+            f"{gpus}, {m.get('os', '?')}, Python {m.get('python', '?')}")
 
 
 def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:

@@ -61,6 +61,7 @@ def test_smoke_runs_execute_copies_and_record_everything(env):
     bad = _tiny(env, "97_bad", BAD)
     before = {p: p.read_bytes() for p in (good, bad)}
     out = env / "out"
+    results.record_key_figures("97", {"kept": 1.0}, profile="smoke")  # from a good, older run
     # Bad first: with --keep-going the good chapter still runs after the failure.
     code = runner.main(["run", "--profile", "smoke", "--out", str(out), "--keep-going",
                         "--no-progress", str(bad), str(good)])
@@ -86,6 +87,7 @@ def test_smoke_runs_execute_copies_and_record_everything(env):
     assert failed["status"] == "failed" and "wall_s" not in failed
     assert failed["last_failure"]["cell"] == 3  # cell index as JupyterLab counts (markdown = 0)
     assert failed["last_failure"]["error"] == "ZeroDivisionError: division by zero"
+    assert results.key_figures("97", profile="smoke") == {"kept": 1.0}  # put back
 
     text = (out / "RESULTS.md").read_text()
     row = next(line for line in text.splitlines() if "`98_good`" in line)
