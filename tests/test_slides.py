@@ -129,7 +129,7 @@ def test_deck_renders_in_chromium_with_a_title_and_a_code_slide(tmp_path):
             assert title.is_visible()
             # text_content: the theme upper-cases headings in CSS only.
             want = chapter_title(REPO / "notebooks" / f"{DECK_CHAPTER}.ipynb")
-            assert title.text_content().strip() == f"00 · {want}"
+            assert title.text_content().strip().removesuffix("¶") == f"00 · {want}"  # ¶: anchor
 
             where = page.evaluate("""() => {
                 const hs = document.querySelectorAll('.reveal .slides > section');
