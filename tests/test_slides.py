@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,13 @@ def test_deck_renders_in_chromium_with_a_title_and_a_code_slide(tmp_path):
     # Only the module import of mermaid (unused by the course) may try the network.
     assert [u for u in blocked if "mermaid" not in u] == []
     assert (ARTIFACTS / "slides_code_slide.png").stat().st_size > 10_000
+
+
+def test_missing_chromium_skips_by_hand_and_fails_under_make_test(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("COURSE_BROWSER_TESTS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="run `make browser`"):
+        require_chromium()
+    monkeypatch.setenv("COURSE_BROWSER_TESTS", "required")  # what `make test` sets
+    with pytest.raises(pytest.fail.Exception, match="run `make browser`"):
+        require_chromium()
