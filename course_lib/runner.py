@@ -395,21 +395,29 @@ def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeo
     start = time.perf_counter()
     sampler.start()
     error_cell, error = None, None
+    # The kernel's own stderr (TensorFlow's start-up lines) would scribble over the progress
+    # bars; keep it in a file and show its end only if the kernel dies.
+    kernel_log = tempfile.TemporaryFile()
     try:
-        client.execute()
+        client.execute(stderr=kernel_log)
     except CellExecutionError as exc:
         error_cell = current["index"]
         error = f"{exc.ename}: {exc.evalue}" if getattr(exc, "ename", None) else str(exc)
     except Exception as exc:  # a dead kernel, a timeout: report it like a cell error
         error_cell = current["index"]
-        error = f"{type(exc).__name__}: {exc}"
+        kernel_log.seek(0)
+        tail = kernel_log.read().decode(errors="replace").strip().splitlines()[-5:]
+        error = f"{type(exc).__name__}: {exc}" + (
+            " (kernel stderr: " + " | ".join(tail) + ")" if tail else "")
     finally:
         wall = time.perf_counter() - start
         peak = sampler.stop()
         bar.close()
+        kernel_log.close()
     if error is not None:
+        lines = error.strip().splitlines()
         return ChapterRun(path, chapter, False, wall, peak, code_cells, error_cell,
-                          error.strip().splitlines()[-1][:500] if error.strip() else error)
+                          lines[-1][:500] if lines else error)
     strip_noise(nb)
     _write_atomically(nb, Path(out) if out else path)
     return ChapterRun(path, chapter, True, wall, peak, code_cells)

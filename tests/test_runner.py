@@ -46,6 +46,8 @@ GOOD = [
     "record_key_figures('98', {'val loss': 1.25, 'accuracy': 0.5})\nprint(len(blob) // 2**20)",
 ]
 BAD = ["x = 1", "print('before')", "1 / 0", "print('never reached')"]
+# Writes to the kernel process's own stderr (fd 2), then kills the kernel.
+DEAD = ["import os\nos.write(2, b'kernel going down\\n')\nos._exit(3)"]
 
 
 @pytest.fixture
@@ -59,12 +61,13 @@ def env(tmp_path, monkeypatch):
 def test_smoke_runs_execute_copies_and_record_everything(env):
     good = _tiny(env, "98_good", GOOD)
     bad = _tiny(env, "97_bad", BAD)
+    dead = _tiny(env, "96_dead", DEAD)
     before = {p: p.read_bytes() for p in (good, bad)}
     out = env / "out"
     results.record_key_figures("97", {"kept": 1.0}, profile="smoke")  # from a good, older run
-    # Bad first: with --keep-going the good chapter still runs after the failure.
+    # Failures first: with --keep-going the good chapter still runs after them.
     code = runner.main(["run", "--profile", "smoke", "--out", str(out), "--keep-going",
-                        "--no-progress", str(bad), str(good)])
+                        "--no-progress", str(dead), str(bad), str(good)])
     assert code == 1  # one chapter failed
     assert {p: p.read_bytes() for p in (good, bad)} == before  # originals never touched
     assert not (out / "97_bad.ipynb").exists()  # no half-run copy either
@@ -88,12 +91,15 @@ def test_smoke_runs_execute_copies_and_record_everything(env):
     assert failed["last_failure"]["cell"] == 3  # cell index as JupyterLab counts (markdown = 0)
     assert failed["last_failure"]["error"] == "ZeroDivisionError: division by zero"
     assert results.key_figures("97", profile="smoke") == {"kept": 1.0}  # put back
+    died = results.load_json("run_96", profile="smoke", fallback=())["last_failure"]
+    assert died["cell"] == 1 and "DeadKernelError" in died["error"]
+    assert "kernel going down" in died["error"]  # the kernel's own stderr, kept for this
 
     text = (out / "RESULTS.md").read_text()
     row = next(line for line in text.splitlines() if "`98_good`" in line)
     assert "val loss 1.25; accuracy 0.5" in row and " GB " in row
     assert "`97_bad` | Tiny 97_bad | failed at cell 3" in text
-    assert "1 of 2 chapters run" in text and "cores" in text
+    assert "1 of 3 chapters run" in text and "cores" in text
     assert results.load_json("run_98", profile="cpu", fallback=()) is None  # smoke stays smoke
 
 
