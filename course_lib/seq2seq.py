@@ -189,10 +189,17 @@ def encode_pairs(tokenizer, pairs, source_max_length, target_max_length, *, drop
     ```
     """
     ids = special_ids(tokenizer)
+    memo: dict[str, np.ndarray] = {}  # the same sentence often occurs in several pairs
+
+    def encode(text):
+        if text not in memo:
+            memo[text] = tokenizer.encode(text)
+        return memo[text]
+
     sources, targets, kept = [], [], []
     for i, (source, target) in enumerate(pairs):
-        s = tokenizer.encode(source)
-        t = np.concatenate([[ids.start], tokenizer.encode(target), [ids.end]]).astype(np.int32)
+        s = encode(source)
+        t = np.concatenate([[ids.start], encode(target), [ids.end]]).astype(np.int32)
         if len(s) > source_max_length or len(t) > target_max_length + 1:
             if drop_long:
                 continue
