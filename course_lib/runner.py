@@ -324,6 +324,17 @@ class ChapterRun:
     key_figures: dict = field(default_factory=dict)
 
 
+def _read_umask() -> int:
+    umask = os.umask(0)  # the only way to read it; done once, at import, before any thread
+    os.umask(umask)
+    return umask
+
+
+# ``mkstemp`` makes owner-only files; a rewritten notebook or RESULTS.md gets the mode
+# ``open()`` would give it, like any other file in the repository.
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
+
+
 def _write_atomically(nb, path: Path) -> None:
     import nbformat
 
@@ -333,6 +344,7 @@ def _write_atomically(nb, path: Path) -> None:
     os.close(fd)
     try:
         nbformat.write(nb, tmp)
+        os.chmod(tmp, _NEW_FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -598,6 +610,7 @@ def write_results_md(profile: str, path: Path | None = None,
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".RESULTS-", suffix=".md")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+    os.chmod(tmp, _NEW_FILE_MODE)
     os.replace(tmp, path)
     return path
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +74,10 @@ def test_smoke_runs_execute_copies_and_record_everything(env):
     assert {p: p.read_bytes() for p in (good, bad)} == before  # originals never touched
     assert not (out / "97_bad.ipynb").exists()  # no half-run copy either
 
+    umask = os.umask(0)
+    os.umask(umask)
+    for written in (out / "98_good.ipynb", out / "RESULTS.md"):  # not mkstemp's 0600
+        assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask
     nb = nbformat.read(out / "98_good.ipynb", as_version=4)
     first, second = nb.cells[1].outputs, nb.cells[2].outputs
     assert [o.text for o in first] == ["profile smoke\n"]  # the stderr line is stripped
