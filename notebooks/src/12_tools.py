@@ -214,8 +214,8 @@ print("control, the step moved the weights by more than 1e-3:", moved > 1e-3)
 # The model is chapter 06's Shakespeare GPT (a random one of the same size when that file is
 # missing). The check that always runs is the TensorFlow backend in a subprocess: it must
 # reproduce this process's logits *exactly*, which proves the mechanism (configuration, weight
-# transfer, input) is faithful. JAX and PyTorch run when they are installed; their kernels sum
-# in a different order, so expect differences around 1e-6, not zero.
+# transfer, input) is faithful. JAX and PyTorch run when they are installed; their kernels may
+# sum in a different order, so expect float-rounding differences (around 1e-6), not zero.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -415,7 +415,7 @@ print("control, add-0.5 instead of add-1 differs:",
 # | TensorFlow, Keras, PyTorch, JAX | nothing (datasets in `tf.keras.datasets` or `torchvision` download when you ask for them) | pinned wheels in `requirements.txt`; the course's data come from its own registry |
 # | Hugging Face Transformers | model weights and tokenizers from the Hub (`from_pretrained`: hundreds of MB to many GB); datasets from the Hub | not used: the course trains its own small models; architectures come from configurations, as the `GPT2Backbone` above, with nothing downloaded |
 # | keras-hub | `from_preset(...)` downloads weights and vocabularies (from Kaggle or the Hub) | never called: tokenizers are trained locally (chapter 03, 09), models are built from configurations |
-# | spaCy | trained pipelines (`python -m spacy download en_core_web_sm`, ~12 MB; larger ones ~500 MB) | not used; `spacy.blank("en")` would give its rule-based tokenizer offline |
+# | spaCy | trained pipelines (`python -m spacy download en_core_web_sm`, about 12 MB; the larger ones hundreds of MB) | not used; `spacy.blank("en")` would give its rule-based tokenizer offline |
 # | NLTK | data packages via `nltk.download(...)`: Punkt (needed by `word_tokenize` and `sent_tokenize`), stop words, WordNet, corpora | only what needs no data: Treebank/regexp tokenizers, BLEU, `nltk.lm`, `nltk.util.ngrams` |
 # | sacrebleu | WMT test sets, only when asked for with `-t` | hypotheses and references are passed in directly |
 # | the course's datasets | each file once, from its URL in `datasets/registry.json` | checked against its SHA-256; a local mirror (`COURSE_DATA_DIR`) or the cache means no network after the first run |
