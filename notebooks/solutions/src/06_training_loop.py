@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from course_lib import exercises_ch06_07 as ex
+from course_lib.training import WarmupCosineSchedule  # imports TensorFlow: done here, once
 
 # %% [markdown]
 # **Exercise 6.1.** GPT-2's tokenizer has 50,257 tokens. What loss (in nats) should a freshly,
@@ -73,6 +74,8 @@ step = ex.SCHEDULE_STEP
 ratio = (step - warmup) / (decay_end - warmup)  # 0.737: about three quarters of the decay done
 answer_lr = minimum + 0.5 * (1 + math.cos(math.pi * ratio)) * (peak - minimum)
 print(f"r = {ratio:.4f}, learning rate at step {step}: {answer_lr:.3e}")
+library_lr = float(WarmupCosineSchedule(**ex.SCHEDULE)(step))
+print(f"the course's WarmupCosineSchedule agrees: {math.isclose(answer_lr, library_lr, rel_tol=1e-6)}")
 ### END SOLUTION
 
 # %% [check] ex3_check points=1
