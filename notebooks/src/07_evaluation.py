@@ -24,6 +24,8 @@
 #
 # Every metric lives in `course_lib.metrics` (n-gram models in `course_lib.ngram_lm`), so later
 # chapters use the same, tested code.
+#
+# **Before you run it:** time: smoke ~60 s · cpu ~4 min (2 cores) · gpu ~2 min (estimated); memory: peak ~1.1 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), multi30k (1.3 MB), dialogsum (1.1 MB) (downloaded once, verified by SHA-256); plus chapter 06's trained model (`notebooks/artifacts/`, in the repository).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -769,7 +771,20 @@ print(f"'drop' wins in {np.mean(difference.distribution > 0):.1%} of the resampl
 # to several points. Differences smaller than that are not evidence. The interval covers
 # test-set sampling only, not a different domain, and not the variation between training runs
 # with different seeds, which you measure by training again.
-#
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# The chapter's headline numbers, for the course runner's table (RESULTS.md).
+from course_lib.results import record_key_figures
+
+key_figures = record_key_figures("07", {
+    "GPT val loss (nats/char)": gpt_val_loss,
+    "GPT perplexity": float(metrics.perplexity(gpt_val_loss)),
+    "next-char accuracy": float(metrics.accuracy(targets, pred_side)),
+})
+print(key_figures.read_text(encoding="utf-8"))
+
+# %% [markdown]
 # ## Exercises
 #
 # Fill in each `None`, run the cell, and read the verdict. The stored notebook shows solutions;

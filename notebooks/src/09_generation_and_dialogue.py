@@ -21,6 +21,8 @@
 #    helper that keeps the conversation inside the model's context window;
 # 5. measures how much the **key/value cache** speeds generation up;
 # 6. is honest about what a model trained for minutes can do, and what grows with scale.
+#
+# **Before you run it:** time: smoke ~75 s · cpu ~10 min (estimated) (2 cores) · gpu ~8 min (estimated); memory: peak ~2 GB (estimated) at cpu; data: tinyshakespeare (1.1 MB), topical-chat (7.6 MB) (downloaded once, verified by SHA-256); plus the Python standard library's own source files and chapter 06's trained model (`notebooks/artifacts/`).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -842,7 +844,21 @@ print(f"{SPEED_TOKENS} tokens per run, batch 1, no XLA, on this machine's CPU (s
 # reasoning come only at far larger scale (billions of parameters and tokens) plus
 # instruction tuning, which no notebook here can reach; the decoding strategies, the measures
 # and the `chat()` loop stay exactly the same.
-#
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# The chapter's headline numbers, for the course runner's table (RESULTS.md).
+from course_lib.results import record_key_figures
+
+key_figures = record_key_figures("09", {
+    "Shakespeare val perplexity": float(val_ppl),
+    "code val perplexity": float(code_ppl),
+    "dialogue perplexity": float(chat_ppl),
+    "dialogue unigram perplexity": float(unigram_ppl),
+})
+print(key_figures.read_text(encoding="utf-8"))
+
+# %% [markdown]
 # ## Exercises
 #
 # Each exercise has a starter value to replace, and a check that says whether it is right and,
