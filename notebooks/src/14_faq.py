@@ -523,7 +523,7 @@ if reference is not None:
          2_000 * 12 * 64, reference.get("wall_sec")),
         ("chapter 06's run (same config, with evaluations)", cpu_config,
          (ch06 or {}).get("steps", 2_000) * (ch06 or {}).get("batch_size", 12) * 64,
-         60 * (ch06 or {}).get("train_minutes", float("nan"))),
+         60 * figures("06").get("training minutes", (ch06 or {}).get("train_minutes", math.nan))),
         ("this chapter's healthy stuck-loss run", stuck_config, STUCK_STEPS * STUCK_BATCH * T,
          STUCK_STEPS * STUCK_BATCH * T / throughput["healthy (lr 3e-3)"]),
         ("nanoGPT's GPU config (10.8M parameters, 5,000 x 64 x 256 tokens)", gpu_config,
