@@ -314,18 +314,21 @@ def compile_seq2seq(model, config: TrainConfig):
     return model
 
 
-def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1):
+def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1,
+                steps_per_epoch=None):
     """Compiles (with `compile_seq2seq`) and trains for `epochs` passes over `train_ds`.
 
     `config.max_steps` should be `epochs * steps_per_epoch` so the cosine schedule ends with
-    the last step.
+    the last step. With `steps_per_epoch`, the data repeats and an "epoch" is that many steps
+    (one history row each), which lets a run stop in the middle of a pass over the data.
 
     Args:
         model: a `Seq2SeqTransformer`.
         train_ds: a `pair_dataset`.
         config: the `TrainConfig`.
         val_ds: an optional validation `pair_dataset`, evaluated after each epoch.
-        epochs: passes over the data.
+        epochs: passes over the data (or chunks of `steps_per_epoch` steps).
+        steps_per_epoch: steps per history row; None means one pass over `train_ds`.
 
     Returns:
         The Keras `History.history` dict (`loss`, and `val_loss` with `val_ds`).
@@ -336,8 +339,11 @@ def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1):
     ```
     """
     compile_seq2seq(model, config)
+    if steps_per_epoch is not None:
+        train_ds = train_ds.repeat()
     history = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, verbose=config.verbose, shuffle=False
+        train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch,
+        verbose=config.verbose, shuffle=False,
     )
     return history.history
 
