@@ -311,7 +311,7 @@ class PowerLaw:
         a: scale.
         b: exponent (positive: the loss falls with x).
         c: the irreducible loss (0 for a pure power law).
-        r2: the coefficient of determination of the fit, in log space.
+        r2: the coefficient of determination: of log L for a pure power law, of L with c.
 
     Example:
 
@@ -346,8 +346,8 @@ def fit_power_law(x, y, *, offset=False):
     """Fits L = a·x^(−b) (a straight line on log-log axes), or with ``offset`` L = a·x^(−b) + c.
 
     Without an offset this is least squares on log L against log x. With one, c is searched
-    on [0, min L): for each c the rest is again a log-log line fit to L − c, and the c with
-    the smallest squared error (in log space) wins, refined by golden-section search. Four or
+    on [0, min L): for each c the rest is again a log-log line fit to L − c, and the c whose
+    curve has the smallest squared error in L wins, refined by golden-section search. Four or
     five points pin down two parameters well and three only loosely: report c with care.
 
     Args:
@@ -376,8 +376,10 @@ def fit_power_law(x, y, *, offset=False):
         a, b, _, r2 = _log_linear(x, y)
         return PowerLaw(round(a, 12), round(b, 12), 0.0, r2)
 
-    def rss(c):
-        return _log_linear(x, y - c)[2]
+    def rss(c):  # squared error of the curve in loss units (log-space errors of y − c
+        # are not comparable across c: they blow up as c nears min y)
+        a, b, _, _ = _log_linear(x, y - c)
+        return float(np.sum((a * x**-b + c - y) ** 2))
 
     top = float(y.min()) * (1 - 1e-9)
     grid = np.linspace(0.0, top, 400, endpoint=False)
@@ -392,7 +394,8 @@ def fit_power_law(x, y, *, offset=False):
         else:
             lo = m1
     c = (lo + hi) / 2
-    a, b, _, r2 = _log_linear(x, y - c)
+    a, b, _, _ = _log_linear(x, y - c)
+    r2 = 1.0 - rss(c) / float(np.sum((y - y.mean()) ** 2))
     return PowerLaw(a, b, c, r2)
 
 
