@@ -22,7 +22,7 @@
 # Every chapter starts with the same three lines: import the course library, seed every random
 # number generator, and read the active profile.
 #
-# **Before you run it:** time: smoke ~30 s · cpu ~0.5 min (2 cores) · gpu ~0.5 min (estimated); memory: peak ~0.8 GB at cpu; data: none (it lists the course's datasets, about 35 MB in all, and which you already have).
+# **Before you run it:** time: smoke ~10 s · cpu ~0.5 min (2 cores) · gpu ~0.5 min (estimated); memory: peak ~0.8 GB at cpu; data: none (it lists the course's datasets, about 35 MB in all, and which you already have).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -20,7 +20,7 @@
 #
 # Everything runs on a laptop CPU in a couple of minutes.
 #
-# **Before you run it:** time: smoke ~45 s · cpu ~1 min (2 cores) · gpu ~1 min (estimated); memory: peak ~0.9 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), lee-corpus (0.4 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~20 s · cpu ~1 min (2 cores) · gpu ~1 min (estimated); memory: peak ~0.9 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), lee-corpus (0.4 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -20,7 +20,7 @@
 # 4. labels, a stratified train/validation/test split and what NER labels look like;
 # 5. a `tf.data` pipeline, timed with and without each of its stages.
 #
-# **Before you run it:** time: smoke ~60 s · cpu ~4 min (2 cores) · gpu ~3 min (estimated); memory: peak ~1.1 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), lee-corpus (0.4 MB), spa-eng (8.0 MB), squad-v1.1 (4.9 MB), multi30k (1.3 MB), dialogsum (1.1 MB), topical-chat (7.6 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~25 s · cpu ~4 min (2 cores) · gpu ~3 min (estimated); memory: peak ~1.1 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), lee-corpus (0.4 MB), spa-eng (8.0 MB), squad-v1.1 (4.9 MB), multi30k (1.3 MB), dialogsum (1.1 MB), topical-chat (7.6 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

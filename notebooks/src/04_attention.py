@@ -23,7 +23,7 @@
 # 4. multi-head attention: split, attend, merge, with the shape at every step;
 # 5. what a trained model attends to, on a line of Shakespeare.
 #
-# **Before you run it:** time: smoke ~40 s · cpu ~1 min (2 cores) · gpu ~1 min (estimated); memory: peak ~0.9 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256); it reuses chapter 06's trained model from `notebooks/artifacts/` when present, else trains a small one.
+# **Before you run it:** time: smoke ~30 s · cpu ~1 min (2 cores) · gpu ~1 min (estimated); memory: peak ~0.9 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256); it reuses chapter 06's trained model from `notebooks/artifacts/` when present, else trains a small one.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

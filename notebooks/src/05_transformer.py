@@ -17,7 +17,7 @@
 # 4. choosing a model: a Transformer, an LSTM, a GRU and a 1-D CNN with the same number of
 #    parameters, trained the same way on the same task, measured in one table.
 #
-# **Before you run it:** time: smoke ~60 s · cpu ~6.5 min (2 cores) · gpu ~5 min (estimated); memory: peak ~1.4 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~35 s · cpu ~6.5 min (2 cores) · gpu ~5 min (estimated); memory: peak ~1.4 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

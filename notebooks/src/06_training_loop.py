@@ -27,7 +27,7 @@
 #    progress bar, loss curves, a checkpoint, a resume after a simulated crash, and samples of
 #    its Shakespeare at several points of training.
 #
-# **Before you run it:** time: smoke ~60 s · cpu ~12 min (estimated) (2 cores) · gpu ~5 min (estimated); memory: peak ~1.5 GB (estimated) at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~55 s · cpu ~12 min (estimated) (2 cores) · gpu ~5 min (estimated); memory: peak ~1.5 GB (estimated) at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

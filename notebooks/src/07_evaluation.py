@@ -25,7 +25,7 @@
 # Every metric lives in `course_lib.metrics` (n-gram models in `course_lib.ngram_lm`), so later
 # chapters use the same, tested code.
 #
-# **Before you run it:** time: smoke ~60 s · cpu ~4 min (2 cores) · gpu ~2 min (estimated); memory: peak ~1.1 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), multi30k (1.3 MB), dialogsum (1.1 MB) (downloaded once, verified by SHA-256); plus chapter 06's trained model (`notebooks/artifacts/`, in the repository).
+# **Before you run it:** time: smoke ~35 s · cpu ~4 min (2 cores) · gpu ~2 min (estimated); memory: peak ~1.1 GB at cpu; data: tinyshakespeare (1.1 MB), rt-polarity (1.2 MB), multi30k (1.3 MB), dialogsum (1.1 MB) (downloaded once, verified by SHA-256); plus chapter 06's trained model (`notebooks/artifacts/`, in the repository).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
