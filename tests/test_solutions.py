@@ -30,18 +30,31 @@ def chapters_with_exercises() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if _exercise_count(p))
 
 
+def _exercise_section(chapter: Path) -> list:
+    """The cells of a chapter's ``## Exercises`` section."""
+    cells, inside = [], False
+    for cell in nbformat.read(chapter, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("## "):
+                    inside = line.strip() == "## Exercises"
+            if inside or cell.source.lstrip().startswith("## Exercises"):
+                cells.append(cell)
+        elif inside:
+            cells.append(cell)
+    return cells
+
+
 def _exercise_count(chapter: Path) -> int:
     """How many "**Exercise N" statements a chapter's ``## Exercises`` section has."""
-    count, inside = 0, False
-    for cell in nbformat.read(chapter, as_version=4).cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            if line.startswith("## "):
-                inside = line.strip() == "## Exercises"
-            elif inside and re.match(r"\*\*Exercise [\d.]+", line):
-                count += 1
-    return count
+    return sum(len(re.findall(r"^\*\*Exercise [\d.]+", c.source, re.MULTILINE))
+               for c in _exercise_section(chapter) if c.cell_type == "markdown")
+
+
+def _checked_exercise_count(chapter: Path) -> int:
+    """How many exercises of a chapter have a self-check (open questions have none)."""
+    return sum(bool(re.search(r"\bcheck_\w+\(", c.source))
+               for c in _exercise_section(chapter) if c.cell_type == "code")
 
 
 def _graded_cells(nb) -> list:
@@ -62,6 +75,7 @@ def test_every_chapter_with_exercises_has_a_solutions_notebook():
 def test_exercise_counter_sees_the_exercises_of_a_known_chapter():
     # Control for the test above and the next: chapter 07 has exactly four exercises.
     assert _exercise_count(NOTEBOOKS / "07_evaluation.ipynb") == 4
+    assert _checked_exercise_count(NOTEBOOKS / "07_evaluation.ipynb") == 4
     assert _exercise_count(NOTEBOOKS / "00_welcome.ipynb") == 0
 
 
@@ -99,7 +113,8 @@ def test_solutions_notebook_has_valid_nbgrader_cells(path):
 def test_solutions_cover_every_exercise_and_pass_their_checks(path):
     nb = nbformat.read(path, as_version=4)
     solutions = [c for c in _graded_cells(nb) if c.metadata["nbgrader"]["solution"]]
-    assert len(solutions) == _exercise_count(NOTEBOOKS / path.name), "one solution per exercise"
+    checked = _checked_exercise_count(NOTEBOOKS / path.name)
+    assert len(solutions) == checked, f"one solution per self-checked exercise ({checked})"
     for cell in _graded_cells(nb):
         if cell.metadata["nbgrader"]["grade"]:
             text = "".join(o.get("text", "") for o in cell.outputs)
