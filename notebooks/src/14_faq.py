@@ -194,10 +194,19 @@ for name, value in figures("08").items():
 for name, value in figures("01").items():
     if name == "test accuracy" and isinstance(value, (int, float)):
         classifiers["first neural network (ch. 01, its own task)"] = float(value)
+if isinstance(figures("13").get("classifier test accuracy"), (int, float)):
+    classifiers["small neural classifier trained from scratch (ch. 13)"] = float(
+        figures("13")["classifier test accuracy"])
 if not any("ch. 08" in k for k in classifiers):
     missing("08", "Transformer classifier accuracy")
 for name, acc in classifiers.items():
     print(f"{acc:6.3f}  {name}")
+qa = figures("11")
+if "test F1 (span model)" in qa and "test F1 (lexical baseline)" in qa:
+    print(f"\nquestion answering (ch. 11), test F1: trained span model {qa['test F1 (span model)']}, "
+          f"lexical-overlap baseline {qa['test F1 (lexical baseline)']}")
+else:
+    missing("11", "question-answering F1")
 
 # %% [markdown]
 # On a few thousand short movie reviews, a well-tuned linear model on TF-IDF features is a
