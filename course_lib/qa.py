@@ -468,8 +468,8 @@ def build_features(
     Returns:
         A dict of arrays, one row per window:
         `token_ids` `(N, T)` int32; `segment_ids` `(N, T)` int32; `span_mask` `(N, T)` bool
-        (the positions a start/end may take: the context tokens, plus `[CLS]` for windows that
-        do not contain the answer); `offsets` `(N, T, 2)` int32 character spans into the
+        (the positions a start/end may take: `[CLS]` and the context tokens; it does not
+        depend on the answer, so test windows are built exactly like training ones); `offsets` `(N, T, 2)` int32 character spans into the
         context (-1 outside it); `example_index` `(N,)` int32; `start_positions` and
         `end_positions` `(N,)` int32 (0, the `[CLS]` position, when the answer is not in the
         window, or when the example has no answers).
@@ -528,11 +528,10 @@ def build_features(
             offsets[first : first + n_ctx] = c_offsets[s:e]
             mask = np.zeros(max_length, bool)
             mask[first : first + n_ctx] = True
+            mask[0] = True  # [CLS]: the label of windows that do not hold the answer
             start_pos = end_pos = 0
             if span is not None and s <= span[0] and span[1] < e:
                 start_pos, end_pos = first + span[0] - s, first + span[1] - s
-            else:
-                mask[0] = True  # the answer is elsewhere: the label is [CLS]
             cols["token_ids"].append(token_ids)
             cols["segment_ids"].append(segments)
             cols["span_mask"].append(mask)
@@ -590,19 +589,24 @@ def decode_predictions(
     start_logits,
     end_logits,
     max_answer_tokens: int = 30,
+    subtract_null: bool = True,
 ) -> dict[str, str]:
     """Answer texts: for each question, the best span over **all** its windows, mapped back
     to the context's characters.
 
-    Scores `start + end` are comparable across windows of one question because each window's
-    logits come from the same model (as in BERT's `run_squad`); a span seen in two
-    overlapping windows is simply scored twice and the better score kept.
+    A span's score is `start[i] + end[j]`; with `subtract_null` the window's `[CLS]` score
+    `start[0] + end[0]` is subtracted, so a window where the model believes the answer is
+    elsewhere (it was trained to point at `[CLS]` there) counts less. This is the "null score"
+    of BERT's SQuAD 2.0 recipe; without it, scores of different windows are compared raw, as
+    in BERT's SQuAD 1.1 recipe. A span seen in two overlapping windows is scored in both and
+    the better score kept.
 
     Args:
         examples: the examples `features` were built from.
         features: `build_features` output.
         start_logits, end_logits: `(N, T)` model outputs.
         max_answer_tokens: the longest span, in tokens.
+        subtract_null: subtract each window's `[CLS]` score (position 0).
 
     Returns:
         question id → answer text (empty if no window allowed a span).
@@ -621,6 +625,8 @@ def decode_predictions(
         if found is None:
             continue
         i, j, score = found
+        if subtract_null:
+            score -= float(start_logits[n, 0] + end_logits[n, 0])
         index = int(features["example_index"][n])
         if index not in best or score > best[index][0]:
             best[index] = (score, int(features["offsets"][n, i, 0]),

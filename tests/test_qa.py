@@ -156,7 +156,8 @@ def test_stride_windows_cover_every_context_token_and_keep_labels(tokenizer):
             b = f["offsets"][r, f["end_positions"][r], 1]
             assert ex["context"][a:b] == ex["answers"][0]
         for r in set(rows) - set(labelled):
-            assert f["span_mask"][r, 0] and f["end_positions"][r] == 0
+            assert f["end_positions"][r] == 0
+    assert f["span_mask"][:, 0].all()  # [CLS] is always a position, answer or not
     row = f["token_ids"][0]
     assert row[0] == tokenizer.cls_id and (row == tokenizer.sep_id).sum() == 2
     # The match segment marks context words that are in the question ("normandy", "name").
@@ -213,12 +214,14 @@ def test_decode_predictions_takes_the_best_window():
     features = {"offsets": offsets, "example_index": np.array([0, 0])}
     start = np.array([[9.0, 1.0, 0.0, 9.0], [0.0, 0.0, 2.0, 0.0]])  # 9s are outside the context
     end = np.array([[9.0, 0.0, 1.0, 9.0], [0.0, 0.0, 2.0, 0.0]])
-    assert qa.decode_predictions(examples, features, start, end) == {"q": "delta"}  # 4 > 2
+    raw = dict(subtract_null=False)
+    assert qa.decode_predictions(examples, features, start, end, **raw) == {"q": "delta"}  # 4 > 2
     start[0, 1] = 5.0  # now "alpha beta" scores 6 > 4
-    assert qa.decode_predictions(examples, features, start, end) == {"q": "alpha beta"}
+    assert qa.decode_predictions(examples, features, start, end, **raw) == {"q": "alpha beta"}
     # One token at most: "alpha" alone scores 5 + 0 and beats "delta" (2 + 2).
-    assert qa.decode_predictions(examples, features, start, end, max_answer_tokens=1) == {
-        "q": "alpha"}
+    assert qa.decode_predictions(examples, features, start, end, 1, **raw) == {"q": "alpha"}
+    # Null score: window 1's [CLS] scores 9 + 9, so its best span nets 6 - 18 < 4 - 0.
+    assert qa.decode_predictions(examples, features, start, end) == {"q": "delta"}
 
 
 # --------------------------------------------------------------------------------- the model
