@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
@@ -248,6 +249,9 @@ if scaling and scaling.get("runs"):
     grid = np.geomspace(n_params.min(), n_params.max(), 50)
     axes[1].loglog(grid, np.exp(intercept) * grid ** slope, "--",
                    label=f"fit: loss ∝ N^{slope:.3f}")
+    axes[1].xaxis.set_minor_formatter(NullFormatter())  # no crowded 2x10^4, 3x10^4 ... labels
+    axes[1].yaxis.set_major_formatter(ScalarFormatter())
+    axes[1].yaxis.set_minor_formatter(ScalarFormatter())  # a narrow loss range: plain numbers
     axes[1].set_xlabel("parameters N")
     axes[1].set_ylabel("validation loss")
     axes[1].legend(fontsize=8)
@@ -403,9 +407,9 @@ for name, c in curves.items():
     shown = np.convolve(c, np.ones(smooth) / smooth, mode="valid") if len(c) > smooth else c
     ax.plot(np.arange(len(shown)) + smooth - 1, shown, label=f"{name}: {diagnoses[name].verdict}")
 ax.axhline(math.log(V), color="grey", ls="--", lw=1)
-ax.text(0, math.log(V) * 1.05, "ln V (uniform guess)", fontsize=8, color="grey")
+ax.text(STUCK_STEPS * 0.8, math.log(V) * 1.15, "ln V (uniform guess)", fontsize=8, color="grey")
 ax.axhline(unigram, color="grey", ls=":", lw=1)
-ax.text(0, unigram * 0.85, "unigram entropy", fontsize=8, color="grey")
+ax.text(STUCK_STEPS * 0.8, unigram * 0.72, "unigram entropy", fontsize=8, color="grey")
 ax.set_yscale("log")  # from ~0 (no shift) to thousands (learning rate 3.0) on one axis
 ax.set_xlabel("step")
 ax.set_ylabel(f"training loss (running mean of {smooth}, log scale)")
