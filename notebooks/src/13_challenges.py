@@ -12,7 +12,7 @@
 #    count against the program TensorFlow compiles), the 6·N·D rule, the memory of weights,
 #    gradients and optimizer state per precision, mixed precision on this machine, and a
 #    **mini scaling-law study**: five GPT sizes trained identically, with a fitted power law.
-# 2. **Smaller models**: **knowledge distillation** of chapter 06's GPT into a model 7 times
+# 2. **Smaller models**: **knowledge distillation** of chapter 06's GPT into a model 7.5 times
 #    smaller, and **int8 quantization** with Keras's quantization API.
 # 3. **Bias**: the **WEAT** association test on GloVe vectors (effect size and permutation
 #    p-value), and a **template probe** of a sentiment classifier trained here.
@@ -22,7 +22,7 @@
 # 5. **Wider applications**: medicine, education and finance, with what the experiments above
 #    say about the risks.
 #
-# **Before you run it:** time: smoke ~1 min · cpu ~10 min (2 cores) · gpu ~5 min; memory: peak ~2 GB at cpu; data: `tinyshakespeare` (1.1 MB), `glove` (8.5 MB), `rt-polarity` (1.2 MB) (downloaded once, verified by SHA-256), and chapter 06's model in `notebooks/artifacts/`.
+# **Before you run it:** time: smoke ~1 min · cpu ~10 min (2 cores; the stored run took 20 min sharing its cores) · gpu ~5 min (estimated); memory: peak ~1.9 GB at cpu; data: `tinyshakespeare` (1.1 MB), `glove` (8.5 MB), `rt-polarity` (1.2 MB) (downloaded once, verified by SHA-256), and chapter 06's model in `notebooks/artifacts/`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -75,17 +75,17 @@ SCALING_SIZES = profile.pick(
     cpu=[(1, 2, 32), (2, 2, 48), (2, 4, 64), (3, 4, 96), (4, 4, 128)],
     gpu=[(2, 4, 64), (4, 4, 128), (4, 6, 192), (6, 6, 288), (6, 6, 384)],
 )
-SCALING_STEPS = profile.pick(smoke=4, cpu=300, gpu=2000)  # the same for every size
+SCALING_STEPS = profile.pick(smoke=4, cpu=250, gpu=2000)  # the same for every size
 MIXED_STEPS = profile.pick(smoke=2, cpu=12, gpu=50)  # timed steps per precision
 TIMING_REPEATS = profile.pick(smoke=1, cpu=10, gpu=20)  # timed forward passes per model
 # Part 2: distillation into a student of about 0.1 million parameters (the teacher: 0.8 M).
 STUDENT = profile.pick(smoke=(1, 2, 16), cpu=(2, 2, 64), gpu=(2, 4, 128))
-DISTILL_STEPS = profile.pick(smoke=4, cpu=400, gpu=3000)
+DISTILL_STEPS = profile.pick(smoke=4, cpu=300, gpu=3000)
 TEMPERATURE = 2.0  # softens the teacher's distribution; Hinton et al. used 2-20
 ALPHA = 0.5  # weight of the soft (teacher) term against the hard (true next token) term
 # Part 3: the sentiment classifier on rt-polarity, with frozen GloVe vectors.
 MAX_WORDS = 48  # words per review kept (99% of rt-polarity's sentences are shorter)
-CLASSIFIER_EPOCHS = profile.pick(smoke=1, cpu=6, gpu=6)
+CLASSIFIER_EPOCHS = profile.pick(smoke=1, cpu=4, gpu=6)
 PERMUTATIONS = 20_000  # WEAT and probe p-values: enough for an exact test of 8 + 8 words
 # Part 4: integrated gradients path steps, and generated characters per sample.
 IG_STEPS = 200  # trapezoid intervals; the completeness gap shrinks as 1/steps²
@@ -185,8 +185,8 @@ print(f"  {'total':<18} {flops['total'] / 1e6:7.2f} MFLOPs = "
       f"{flops['total'] / 64 / cpu_config.num_parameters():.2f} FLOPs per parameter per token")
 
 # %% [markdown]
-# The MLP takes about half the work and the four attention projections a quarter, as in large
-# models. Training chapter 06's model for 2,000 steps of 12 × 64 characters is
+# The MLP takes about 60% of the work and the four attention projections 30%; the two
+# T²-sized attention products are under 8% at T = 64, and grow in share with the context. Training chapter 06's model for 2,000 steps of 12 × 64 characters is
 # 6 · 0.81 M · 1.5 M ≈ 7.5 · 10¹² FLOPs. For scale: GPT-3 (175 billion parameters, 300 billion
 # tokens) took about 3.1 · 10²³, **40 billion times more**.
 #
@@ -258,10 +258,13 @@ matmul_peak = scaling.measure_matmul_flops_per_second(512)
 print(f"a 512 x 512 float32 matmul runs at {matmul_peak / 1e9:.1f} GFLOP/s here")
 
 # %% [markdown]
-# On the stored run's 2-core CPU, bfloat16 made each step *slower*, not faster: the CPU has no
-# bfloat16 matrix units, so every product converts its inputs. Mixed precision is a GPU tool
-# (chapter 00 picks the policy that suits the GPU); on a GPU with tensor cores the same switch
-# typically gives 2-3× faster steps and halves the activation memory.
+# Whether bfloat16 helps on a CPU depends on the chip: CPUs with bfloat16 matrix
+# instructions (AVX-512 BF16, AMX) run it faster, others convert back and forth and run it
+# slower. The stored run's numbers above are for its CPU only. On a GPU with tensor cores
+# the same switch typically gives 2-3× faster steps and halves the activation memory, which is
+# why chapter 00 picks a mixed policy whenever a GPU is present. Either way the training
+# *state* grows (18 instead of 16 bytes per parameter): mixed precision saves activation
+# memory and time, not optimizer memory.
 #
 # ### 1.4 A mini scaling-law study
 #
@@ -341,12 +344,15 @@ if law_offset is not None:
 
 # %% [markdown]
 # Every bigger model reaches a lower validation loss on the same data and steps, and the
-# points lie close to a straight line on log-log axes: a power law. The exponent measured here
-# (about 0.1 in the stored run) is of the same order as Kaplan et al.'s 0.076 for N, though
-# our regime is very different: a few hundred steps, so the larger models are far from
-# converged and the curve is partly a statement about *how fast* each size learns. With five
-# points, a fitted floor c is only loosely determined; treat it as a hint that the line must
-# bend (no character model gets below the entropy of English text), not as a measurement.
+# points lie near a straight line on log-log axes. In the stored run (five sizes, 250 steps
+# of 16 × 64 characters each) the pure power law is L ≈ 3.92·N^(−0.036) with R² = 0.955, but
+# the points bend: the fit with a floor, L ≈ 20·N^(−0.38) + 2.31, follows them much better
+# (R² = 0.997 in loss units). Neither exponent is Kaplan et al.'s 0.076, and should not be:
+# their models were trained to convergence on billions of tokens, ours for 0.26 million
+# tokens, so the floor of 2.31 is not the entropy of Shakespeare but the best any of these
+# models can do *in 250 steps*: the curve here is partly a statement about how fast each size
+# learns. With five points a fitted floor is only loosely determined; treat it as a reason
+# the line must bend, not as a measurement.
 #
 # **The FLOP count against the clock.** If the count of 1.1 is right, a run's time is its FLOPs
 # divided by the rate this machine sustains. The table gives the rate each model reached,
@@ -363,19 +369,21 @@ measured = runs[-1]["step_seconds"] / runs[0]["step_seconds"]
 print(f"\nlargest / smallest model: {predicted:.1f}x the FLOPs, {measured:.1f}x the time per step")
 
 # %% [markdown]
-# Larger models use the machine better: their matmuls are bigger, so the fixed cost of each
-# operation (launching it, reading the data) is a smaller share. The smallest model spends most
-# of its step on overhead, which is why its time per step is far above its FLOPs. That is the
-# first lesson of measuring compute: **FLOPs predict time only for models large enough to keep
-# the hardware busy**; in that regime (the top of the table, and every real LLM) the 6·N·D rule
-# plus the hardware's sustained rate (typically 30-50% of its peak on GPUs, "MFU") gives the
-# training time.
+# In the stored run the time per step followed the FLOP count: the largest model needs 47×
+# the FLOPs of the smallest per step and took 55× the time, and every model ran at 13-26% of
+# what one large matmul reaches on this machine. A caveat: the run shared its 2 cores with
+# other jobs (a load average near 12), so single timings are noisy; rerun the cell on an idle
+# machine for clean numbers. Expect the smallest models to fall further behind there: each
+# operation has a fixed cost (launching it, moving its data) that a tiny matmul cannot hide.
+# So **FLOPs predict time for models large enough to keep the hardware busy**; in that regime
+# (every real LLM) the 6·N·D rule plus the rate the hardware sustains (typically 30-50% of its
+# peak on GPUs, the "model FLOPs utilisation") gives the training time.
 #
 # **Compute-optimal models.** For a fixed compute budget, should one train a bigger model on
 # fewer tokens or a smaller one on more? Hoffmann et al. (2022, "Chinchilla") found that N and D
-# should grow together, about **20 tokens per parameter**. Our runs saw 0.3 million tokens, so
-# even the smallest model was trained on fewer than the Chinchilla-optimal number: at this budget
-# the optimum is a model of this size:
+# should grow together, about **20 tokens per parameter**. Our runs saw 0.26 million tokens,
+# fewer than even the smallest model (17 thousand parameters) would want. For the budget of our
+# largest run, the rule says:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -388,6 +396,12 @@ print(f"our largest run: {runs[-1]['parameters']:,} parameters on "
       f"{SCALING_STEPS * BATCH * CONTEXT:,} tokens")
 
 # %% [markdown]
+# The rule prefers a model the size of our 2 × 64 one, trained on 8 times more tokens, to our
+# largest model trained briefly. This is the finding that made Chinchilla (70 billion
+# parameters, 1.4 trillion tokens) beat the 280-billion-parameter Gopher on the same compute,
+# and it changed how LLMs are sized: since 2022, models are trained on far more tokens per
+# parameter than before, and smaller models trained longer are also cheaper to serve.
+#
 # ## 2. Smaller models
 #
 # ### 2.1 Knowledge distillation
@@ -442,10 +456,11 @@ print("T = 1, alpha = 1 equals soft cross-entropy minus the teacher's entropy:",
 # NBVAL_IGNORE_OUTPUT
 teacher_path = REPO / "notebooks" / "artifacts" / "shakespeare_gpt.keras"
 teacher_tokenizer_path = REPO / "notebooks" / "artifacts" / "shakespeare_char_tokenizer.json"
-if teacher_path.exists() and CharTokenizer.load(teacher_tokenizer_path).vocabulary == char_tokenizer.vocabulary:
+saved = teacher_path.exists() and teacher_tokenizer_path.exists()
+if not profile.is_smoke and saved and CharTokenizer.load(teacher_tokenizer_path).vocabulary == char_tokenizer.vocabulary:
     teacher = load_model(teacher_path, compile=False)
     teacher_source = "chapter 06's model"
-else:  # no saved model: the largest model of the scaling study teaches
+else:  # no saved model (or the smoke test): the largest model of the scaling study teaches
     teacher, teacher_source = model, "the largest model of 1.4"
 teacher_context = teacher.config.context_length
 d_context = min(CONTEXT, teacher_context)
@@ -484,13 +499,17 @@ gap_closed = (results["student from scratch"][1] - results["distilled student"][
 print(f"distillation closes {gap_closed:.0%} of the gap between the scratch student and the teacher")
 
 # %% [markdown]
-# With the same data, steps and size, the distilled student reaches a lower validation loss
-# than the one trained on the text alone: the teacher's soft targets are a richer signal per
-# step. It does not reach the teacher, which has 7 times the parameters and saw 5 times the
-# steps; in the stored run distillation closes a modest part of that gap. Distillation pays off
-# most where it is used in practice (DistilBERT keeps 97% of BERT's quality at 60% of its
-# size): when the teacher is much better than anything the student could learn alone, and the
-# student trains for long on a lot of text labelled by the teacher.
+# In the stored run the distilled student ends a little below the one trained on the text
+# alone (2.494 against 2.507 after 300 steps), and both stay far from the teacher (1.913),
+# which has 7.5 times the parameters and was trained for 2,000 steps: distillation closed
+# only about 2% of the gap. That is an honest result, not a failure of the method. In 300
+# steps a 0.1-million-parameter model is limited by how much it can learn per step, not by
+# the quality of its targets; the soft targets help most when the student trains long, on
+# much more text than it has labels for (the teacher can label any text), and when the
+# teacher knows far more than the student could learn alone. That is the regime of
+# DistilBERT (Sanh et al., 2019), which keeps 97% of BERT's benchmark score with 40% fewer
+# parameters after training on the same 3.3 billion words. Exercise: raise `DISTILL_STEPS`
+# and watch the gap between the two students.
 #
 # ### 2.2 int8 quantization
 #
@@ -541,15 +560,16 @@ for name, m, loss in rows:
 int8_shrink = weight_bytes(teacher) / weight_bytes(quantized)
 
 # %% [markdown]
-# Quantizing everything wrecks the model (a loss far above the 4.17 of a uniform guess over 65
-# characters): the lesson is to know what your layers do before you quantize them. Quantizing
-# the matmul kernels only keeps the validation loss within a fraction of a percent of
-# float32, while the weights shrink by about 3×, not 4×: the embedding table stays float32,
-# and every kernel gains a float32 scale per output channel. On a large model, where the
-# matmul kernels are nearly all the weights, int8 comes close to 4× smaller than float32 (and
-# int4 to 8×), which is what lets a 7-billion-parameter model run on one consumer GPU. Speed
-# is another matter: on this CPU, eager int8 matmuls are not faster (the weights are
-# dequantized on the fly); the gains need kernels made for int8, as on recent GPUs.
+# Quantizing everything wrecks the model (a validation loss of about 900, against 4.17 for a
+# uniform guess over 65 characters): the lesson is to know what your layers do before you
+# quantize them. Quantizing the matmul kernels only leaves the validation loss unchanged to
+# three decimals (1.9130 against 1.9132 in the stored run), while the weights shrink 3.6×
+# (3.09 MiB to 0.86 MiB; the file 3.2×), not 4×: the embedding table stays float32, and every
+# kernel gains a float32 scale per output channel. On a large model, where the matmul kernels
+# are nearly all the weights, int8 comes close to 4× smaller than float32 (and int4 to 8×),
+# which is what lets a 7-billion-parameter model run on one consumer GPU. Speed is another
+# matter: on this CPU the int8 forward pass was *slower* (the weights are dequantized on the
+# fly, eagerly); the gains need kernels made for int8, as on recent GPUs.
 #
 # ## 3. Bias
 #
@@ -615,13 +635,24 @@ for name, lists in WEAT_TESTS.items():
     print(f"  not among the 20,000 words: {', '.join(missing) if missing else 'none'}")
 
 # %% [markdown]
-# All three associations of the 2017 paper appear in these vectors, learned from Wikipedia and
-# newswire text: flowers are closer to pleasant words than insects are, male names to career
-# words and female names to family words, and European-American names to pleasant words.
-# The effect sizes are large (Caliskan et al. report 1.50, 1.81 and 1.41 on the larger 300-d
-# Common Crawl vectors). The vectors are not "wrong" about the text: these associations *are*
-# in the text, and a model that learns from it learns them. The question is what a system
-# built on the vectors then does with them.
+# Two of the three associations of the 2017 paper are clear in these vectors, learned from
+# Wikipedia and newswire text: male names sit closer to career words and female names to
+# family words (d = 1.71, the largest possible with 8 + 8 words is 2; no split of the 16
+# names out of 12,870 is more extreme, p = 0.0001), and the European-American names of the
+# test closer to pleasant words than the African-American ones (d = 1.16, p = 0.005).
+# Caliskan et al. report 1.81 and 1.41 on the larger 300-d Common Crawl vectors. The
+# flowers-and-insects test is weak here (d = 0.53, p = 0.15), and the reason is visible above:
+# only 7 flowers and 10 insects are among the 20,000 most frequent words, and a permutation
+# test with so few words has little power. A missing effect in a small test is not evidence of
+# no effect.
+#
+# Note also what the lists lost: 18 of 25 African-American names are too rare for the
+# vocabulary, against 2 of 25 European-American ones. The data a model learns from represents
+# some groups far less than others, which is a bias of its own.
+#
+# The vectors are not "wrong" about the text: these associations *are* in the text, and a
+# model that learns from it learns them. The question is what a system built on the vectors
+# then does with them.
 #
 # ### 3.2 A template probe of a sentiment classifier
 #
@@ -678,8 +709,9 @@ def p_positive(sentences):
     return np.asarray(keras.ops.sigmoid(classifier(vectorizer(np.array(sentences)), training=False)))
 
 # %% [markdown]
-# A test accuracy in the mid-70s is what frozen 50-d vectors allow on this data set (fine-tuned
-# BERT reaches the high 80s, chapter 08). Now the probe: neutral sentences with a name in them,
+# A test accuracy of 0.70 is what frozen 50-d vectors and a few epochs allow on this data set
+# (fine-tuned BERT reaches the high 80s, chapter 08). Now the probe: neutral sentences with a
+# name in them,
 # the same sentences for every name, and the classifier's probability that the sentence is
 # positive. The names are the GloVe-known names of WEAT 3 and WEAT 6 above. The p-value
 # shuffles the names between the groups: how often would a random split of these same names
@@ -711,15 +743,19 @@ for pair in [("European-American male names", "African-American male names"),
 race_probe = probes[("European-American male names", "African-American male names")]
 
 # %% [markdown]
-# Nothing in these sentences is positive or negative, yet the scores differ from name to name by
-# several points, because each name's GloVe vector sits somewhere in the space the classifier
-# reads sentiment from. Whether the difference between *groups* is larger than the spread
-# within them is what the p-value says; with 7 to 16 names a group this probe can detect only
-# large effects, and a real audit would use hundreds of names and templates. The mechanism is
-# the point: a model inherits the geometry of its embeddings, including the associations 3.1
-# measured, and passes them on to decisions about people who never appeared in its training
-# data. Remedies (debiasing the vectors, counterfactual data augmentation, auditing every
-# release with probes like this one) each reduce the measured gap without proving it is gone.
+# Nothing in these sentences is positive or negative, yet in the stored run the probability
+# of "positive" ranges from 0.42 to 0.79 depending on the name alone. Between the groups: the
+# European-American names score 0.074 higher on average than the African-American ones
+# (permutation p = 0.03), and the female names 0.118 higher than the male ones (p = 0.008).
+# The classifier never saw most of these names in a review; it read their GloVe vectors,
+# which carry the associations 3.1 measured, and turned them into sentiment. The gender gap
+# points the "other" way (female names score more positive), a reminder that a probe measures
+# what a model does, which need not follow the direction one expects. With 7 to 23 names a
+# group and 5 templates this is a small audit: a real one uses hundreds of names and
+# templates, and a model whose scores change with a name in a neutral sentence should not be
+# scoring texts about people. Remedies (debiasing the vectors, counterfactual data
+# augmentation, auditing every release with probes like this one) each reduce the measured
+# gap without proving it is gone.
 #
 # ## 4. Interpretability and control
 #
@@ -734,25 +770,34 @@ race_probe = probes[("European-American male names", "African-American male name
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-sentence = "the acting is wonderful but the plot is a boring mess ."
+def score(batch_emb):  # (S, T, 50) word vectors -> (S,) logits, for the sentence's mask
+    batch_emb = tf.convert_to_tensor(batch_emb, tf.float32)
+    return head([batch_emb, tf.tile(mask, [tf.shape(batch_emb)[0], 1])], training=False)[0]
+
+
+# Of three review-like sentences, explain the one whose score moves furthest from the baseline:
+# IG explains f(x) − f(x'), so a sentence scored like the empty input has little to explain.
+candidates = ["the acting is wonderful but the plot is a boring mess .",
+              "a wonderful , moving and beautifully acted film .",
+              "a boring , predictable mess with nothing to say ."]
+moved = []
+for sentence in candidates:
+    mask = (vectorizer(np.array([sentence])).numpy() > 0).astype("float32")
+    emb = word_embedding(vectorizer(np.array([sentence]))).numpy()[0]  # (T, 50)
+    moved.append(abs(float(score(emb[None])[0]) - float(score(np.zeros_like(emb)[None])[0])))
+sentence = candidates[int(np.argmax(moved))]
 ids = vectorizer(np.array([sentence])).numpy()
 mask = (ids > 0).astype("float32")
 emb = word_embedding(ids).numpy()[0]  # (T, 50)
 words = sentence.split()
-
-
-def score(batch_emb):  # (S, T, 50) word vectors -> (S,) logits
-    batch_emb = tf.convert_to_tensor(batch_emb, tf.float32)
-    return head([batch_emb, tf.tile(mask, [tf.shape(batch_emb)[0], 1])], training=False)[0]
-
 
 attributions = interpretability.integrated_gradients(score, emb, steps=IG_STEPS)
 per_word = attributions.sum(axis=1)[:len(words)]
 saliency = interpretability.gradient_x_input(score, emb).sum(axis=1)[:len(words)]
 gap, delta = interpretability.completeness_gap(score, emb, attributions)
 logit_x = float(score(emb[None])[0])
-print(f"f(x) = logit {logit_x:.3f} (P(positive) = {1 / (1 + np.exp(-logit_x)):.3f}), "
-      f"f(x') = {logit_x - delta:.3f}")
+print(f"{sentence!r}\nf(x) = logit {logit_x:.3f} (P(positive) = {1 / (1 + np.exp(-logit_x)):.3f}), "
+      f"f(x') = {logit_x - delta:.3f} for the baseline (all word vectors zero)")
 fig, ax = plt.subplots(figsize=(10, 2.8))
 pos = np.arange(len(words))
 ax.bar(pos - 0.2, per_word, 0.4, label="integrated gradients", color=np.where(per_word > 0, "tab:green", "tab:red"))
@@ -775,11 +820,13 @@ print("gradient x input is not complete (gap > 1%):",
       abs(saliency.sum() - delta) > 0.01 * abs(delta))
 
 # %% [markdown]
-# The attributions agree with intuition where the classifier is right to: "wonderful" pushes
-# the score up, "boring" and "mess" down, and the function words hardly count. Gradient ×
-# input often points the same way for the strong words but its total is not the change in the
-# output; integrated gradients' is, to within the numerical error of the path integral, which
-# shrinks as the number of steps grows (the table above the check).
+# The classifier explains the positive review the way a reader would: "wonderful" and
+# "beautifully" carry most of the decision, "film" and the commas a little, and "acted"
+# pulls slightly the other way. Gradient × input points the same way for the strong words
+# but gives the others the wrong sign and its total is not the change in the output;
+# integrated gradients' total is, to within the numerical error of the path integral, which
+# falls about 20-fold for each 4-fold increase in steps (the table above the check: the
+# trapezoid rule's 1/steps²).
 #
 # **Attention maps** are the other common window into a Transformer: the weights each word
 # gives the others. Here is the classifier's attention for the same sentence, and the attention
@@ -816,13 +863,15 @@ print("causal (nothing above the diagonal):",
       bool(np.all(np.triu(gpt_maps, k=1) < 1e-6)))
 
 # %% [markdown]
-# Attention maps are easy to read and easy to over-read. The classifier's heads spread their
-# weight over the content words; the GPT's first block looks mostly at the current and the
-# previous few characters (the bright diagonal: it is assembling the current word), a later
-# one further back. But attention says where information *may* flow, not what the model does
-# with it: Jain and Wallace (2019, "Attention is not Explanation") found that very different
-# attention weights often give the same predictions. Attribution methods with a property you
-# can check, like completeness, are the safer evidence.
+# Attention maps are easy to read and easy to over-read. Both of the classifier's heads (left)
+# send most of every word's attention to "wonderful" and "beautifully", the same words
+# integrated gradients singled out. The GPT's first block (middle) looks at the current and
+# the previous few characters (the bright band along the diagonal: it is assembling the
+# current word); its last block (right) spreads further back. But attention says where
+# information *may* flow, not what the model does with it: Jain and Wallace (2019, "Attention
+# is not Explanation") found that very different attention weights often give the same
+# predictions. Attribution methods with a property you can check, like completeness, are the
+# safer evidence.
 #
 # ### 4.2 Controlling what a model generates
 #
@@ -901,6 +950,7 @@ print("constrained: the output begins with an allowed name:",
 # NBVAL_IGNORE_OUTPUT
 flowers = weat_results[list(weat_results)[0]]
 gender = weat_results[list(weat_results)[1]]
+race = weat_results[list(weat_results)[2]]
 record_key_figures("13", {
     "scaling exponent b (L vs N)": law_n.b,
     "scaling fit R2": law_n.r2,
@@ -910,8 +960,10 @@ record_key_figures("13", {
     "distilled student val loss": results["distilled student"][1],
     "int8 val loss": int8_loss,
     "int8 weight shrink": int8_shrink,
+    "scaling floor c (L vs N)": law_offset.c if law_offset is not None else float("nan"),
     "WEAT flowers/insects d": flowers.effect_size,
     "WEAT career/family d": gender.effect_size,
+    "WEAT EA/AA names pleasant d": race.effect_size,
     "classifier test accuracy": float(test_accuracy),
     "name probe gap (EA-AA)": race_probe.gap,
     "IG completeness gap": gap,
@@ -922,10 +974,13 @@ display(Markdown(
     f"compiled program exactly. Distillation took a {results['distilled student'][0]:,}-parameter student "
     f"from {results['student from scratch'][1]:.3f} (scratch) to {results['distilled student'][1]:.3f} "
     f"(teacher: {teacher_loss:.3f}); int8 shrank the weights {int8_shrink:.1f}× for a validation loss of "
-    f"{int8_loss:.4f}. GloVe associates flowers with pleasant words (WEAT **d = {flowers.effect_size:.2f}**, "
-    f"p = {flowers.p_value:.4f}) and male names with career words (**d = {gender.effect_size:.2f}**, "
-    f"p = {gender.p_value:.4f}); a classifier built on those vectors scores neutral sentences "
-    f"differently by name (gap {race_probe.gap:.3f}, p = {race_probe.p_value:.3f})."))
+    f"{int8_loss:.4f}. In GloVe, male names sit closer to career words than female names do "
+    f"(WEAT **d = {gender.effect_size:.2f}**, p = {gender.p_value:.4f}) and European-American names "
+    f"closer to pleasant words than African-American ones (d = {race.effect_size:.2f}, "
+    f"p = {race.p_value:.4f}); flowers vs insects, with only the few words the vocabulary has, "
+    f"gives d = {flowers.effect_size:.2f} (p = {flowers.p_value:.2f}). A classifier built on those "
+    f"vectors scores the same neutral sentences differently by name (gap "
+    f"{race_probe.gap:.3f}, p = {race_probe.p_value:.3f})."))
 
 # %% [markdown]
 # **What a laptop run can and cannot show.** These are small models trained for minutes, so the
