@@ -62,7 +62,7 @@ JIT = profile.pick(smoke=False, cpu=True, gpu=True)  # XLA: one compile, then fa
 # Translation data: Tatoeba English→Spanish. Short sentences train fastest and are most of it.
 MAX_PAIRS = profile.pick(smoke=4000, cpu=None, gpu=None)  # None: all 118,964 pairs
 TEST_FRACTION = 0.05  # share of the distinct English sentences held out (with all references)
-TEST_SENTENCES = profile.pick(smoke=64, cpu=1000, gpu=3000)  # test sources decoded and scored
+TEST_SENTENCES = profile.pick(smoke=64, cpu=500, gpu=3000)  # test sources decoded and scored
 VOCAB = profile.pick(smoke=400, cpu=4000, gpu=8000)  # shared BPE ids; bigger = shorter sequences
 BPE_TEXTS = profile.pick(smoke=2000, cpu=30_000, gpu=100_000)  # texts the merges are learned from
 # Tokens per side: longer pairs are left out of training AND test (every step pays for the
@@ -74,8 +74,8 @@ MT_MODEL = profile.pick(  # keras.io's English-Spanish example has width 256 and
     gpu=dict(num_encoder_layers=4, num_decoder_layers=4, num_heads=8, width=256, dropout=0.1),
 )
 BATCH = profile.pick(smoke=32, cpu=64, gpu=128)
-MT_STEPS = profile.pick(smoke=20, cpu=2000, gpu=12_000)  # cpu: ~1.3 passes over the data
-MT_CHUNKS = profile.pick(smoke=2, cpu=6, gpu=12)  # loss rows printed during training
+MT_STEPS = profile.pick(smoke=20, cpu=800, gpu=12_000)  # cpu: ~0.5 passes over the data
+MT_CHUNKS = profile.pick(smoke=2, cpu=4, gpu=12)  # loss rows printed during training
 BEAM_WIDTH = profile.pick(smoke=2, cpu=4, gpu=5)  # 4-5 is the usual choice
 # Summarization: DialogSum has 500 dev and 500 test dialogues (3 reference summaries each).
 SUM_TRAIN_TEST = profile.pick(smoke=20, cpu=300, gpu=300)  # test dialogues moved to training
@@ -88,7 +88,7 @@ SUM_MODEL = profile.pick(
     gpu=dict(num_encoder_layers=4, num_decoder_layers=4, num_heads=8, width=256, dropout=0.1),
 )
 SUM_BATCH = profile.pick(smoke=8, cpu=16, gpu=32)
-SUM_STEPS = profile.pick(smoke=6, cpu=300, gpu=3000)  # cpu: ~3.4 passes over 1,400 pairs
+SUM_STEPS = profile.pick(smoke=6, cpu=120, gpu=3000)  # cpu: ~1.4 passes over 1,400 pairs
 
 
 def train_config(steps):
@@ -175,8 +175,8 @@ print("labels[:, :-1] == decoder input[:, 1:]:",
 #
 # The model is `course_lib.encoder.Seq2SeqTransformer` (chapter 05): pre-norm blocks, learned
 # positions, the output projection tied to the target embedding. The cpu size is a scaled-down
-# version of keras.io's English–Spanish example (which trains for 30 epochs); here about one
-# and a half passes over the data, with AdamW and a warm-up/cosine schedule.
+# version of keras.io's English–Spanish example (which trains for 30 epochs); here about 1.3
+# passes over the data, with AdamW and a warm-up/cosine schedule.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
