@@ -24,6 +24,21 @@ Each module holds one concern; the notebooks import from here rather than copyin
 - ``course_lib.plots``: loss curves, learning-rate schedules, confusion matrices.
 - ``course_lib.model_io``, ``course_lib.memory``: safe model loading and input checks; memory
   estimates before training.
+- ``course_lib.classification``: WordPiece for the classifier, masked-language-model
+  pretraining, fine-tuning and prediction (chapter 08).
+- ``course_lib.seq2seq``: sentence-pair pipelines, training, beam search for the encoder-decoder;
+  extractive summarization baselines (chapter 10).
+- ``course_lib.qa``: the SQuAD metric, WordPiece with offsets, stride windows, the span model and
+  its decoding, a lexical baseline (chapter 11).
+- ``course_lib.backends``: the course GPT under another Keras backend, in a subprocess;
+  ``course_lib.faq``: 6·N·D training-time estimates and loss-curve diagnoses (chapters 12, 14).
+- ``course_lib.scaling``, ``course_lib.distillation``, ``course_lib.fairness``,
+  ``course_lib.interpretability``: FLOP and memory counts with power-law fits, knowledge
+  distillation, WEAT and template probes, integrated gradients and controlled generation
+  (chapter 13).
+- ``course_lib.results``: per-profile records and each chapter's key figures;
+  ``course_lib.runner``: ``python -m course_lib run``, which executes chapters and writes
+  ``RESULTS.md``.
 - ``course_lib.exercises*``: the self-checks at the end of each chapter.
 """
 
