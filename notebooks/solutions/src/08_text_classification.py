@@ -83,7 +83,7 @@ def mean_pool(vectors, keep):
 assert ex.check_mean_pool(mean_pool)
 
 # %% [markdown]
-# **Exercise 5 (open).** With `pooling="mean"` every position's vector contributes to the
+# **Going further (open).** With `pooling="mean"` every position's vector contributes to the
 # prediction from the first step, so gradients reach all of them. With `"cls"` the model must
 # first learn to gather the sentence into the `[CLS]` vector; a pretrained encoder already has
 # some of that skill (its `[CLS]` vector has attended to the sentence during MLM training), a
