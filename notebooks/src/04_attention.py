@@ -520,6 +520,9 @@ print(key_figures.read_text(encoding="utf-8"))
 # %% [markdown]
 # ## Exercises
 #
+# Replace each `None` with your answer; the check says whether it is right or gives a hint.
+# Worked solutions: `notebooks/solutions/04_attention.ipynb`.
+#
 # **Exercise 1.** Compute softmax(QKᵀ/√d_k) for the queries `ATTENTION_Q` (2×2) and keys
 # `ATTENTION_K` (3×2) with NumPy. The result is a 2×3 matrix.
 
@@ -527,8 +530,7 @@ print(key_figures.read_text(encoding="utf-8"))
 # NBVAL_CHECK_OUTPUT
 from course_lib.exercises_ch03_05 import ATTENTION_K, ATTENTION_Q, check_attention_weights
 
-scores = ATTENTION_Q @ ATTENTION_K.T / np.sqrt(2)  # your code here
-my_weights = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+my_weights = None  # your code here
 check_attention_weights(my_weights)
 
 # %% [markdown]
@@ -540,7 +542,7 @@ check_attention_weights(my_weights)
 # NBVAL_CHECK_OUTPUT
 from course_lib.exercises_ch03_05 import check_dot_product_std
 
-my_std = math.sqrt(64)  # your answer
+my_std = None  # your answer
 check_dot_product_std(my_std)
 
 # %% [markdown]
@@ -552,7 +554,7 @@ check_dot_product_std(my_std)
 # NBVAL_CHECK_OUTPUT
 from course_lib.exercises_ch03_05 import MASK_IDS, check_padded_causal_mask
 
-my_mask = np.tril(np.ones((5, 5), bool)) & (MASK_IDS != 0)[None, :]  # your code here
+my_mask = None  # your code here
 check_padded_causal_mask(my_mask)
 
 # %% [markdown]
