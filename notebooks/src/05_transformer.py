@@ -432,6 +432,9 @@ print(key_figures.read_text(encoding="utf-8"))
 # %% [markdown]
 # ## Exercises
 #
+# Replace each `None` with your answer; the check says whether it is right or gives a hint.
+# Worked solutions: `notebooks/solutions/05_transformer.ipynb`.
+#
 # **Exercise 1.** How many trainable parameters does one `TransformerBlock(width=64,
 # num_heads=4)` have (MLP ratio 4, biases everywhere)? Count them from the structure in
 # section 2, without calling `count_params`.
@@ -444,8 +447,7 @@ from course_lib.exercises_ch03_05 import (
     check_sinusoid_value,
 )
 
-c = 64
-my_count = 4 * (c * c + c) + (c * 4 * c + 4 * c) + (4 * c * c + c) + 2 * 2 * c  # your answer
+my_count = None  # your answer
 check_block_parameters(my_count)
 
 # %% [markdown]
@@ -454,7 +456,7 @@ check_block_parameters(my_count)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-my_field = 1 + sum((2 - 1) * d for d in (1, 2, 4, 8, 16, 32))  # your answer
+my_field = None  # your answer
 check_receptive_field(my_field)
 
 # %% [markdown]
@@ -463,8 +465,8 @@ check_receptive_field(my_field)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-my_value = np.sin(5 / 10000 ** (2 / 8))  # your answer
-check_sinusoid_value(float(my_value))
+my_value = None  # your answer
+check_sinusoid_value(my_value)
 
 # %% [markdown]
 # ## Next
