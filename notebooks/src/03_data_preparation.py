@@ -803,8 +803,7 @@ print(key_figures.read_text(encoding="utf-8"))
 # ## Exercises
 #
 # Each exercise has a cell to fill in and a check that tells you whether your answer is
-# right (and if not, a hint). The stored notebook shows worked solutions; replace them with
-# your own.
+# right (and if not, a hint). Worked solutions: `notebooks/solutions/03_data_preparation.ipynb`.
 #
 # **Exercise 1.** Write `clean_review(text)` that removes HTML tags, decodes entities
 # (`&amp;` → `&`), lower-cases and collapses whitespace, using only the Python standard
@@ -819,8 +818,7 @@ from course_lib.exercises_ch03_05 import check_clean_review
 
 
 def clean_review(text):
-    text = re.sub(r"</?[A-Za-z][^<>]*>", "", text)  # your code here
-    return " ".join(html.unescape(text).lower().split())
+    return None  # your code here
 
 
 check_clean_review(clean_review)
@@ -834,8 +832,7 @@ check_clean_review(clean_review)
 # NBVAL_CHECK_OUTPUT
 from course_lib.exercises_ch03_05 import JACCARD_PAIR, check_jaccard
 
-first, second = (cleaning.shingles(t, n=3) for t in JACCARD_PAIR)
-my_jaccard = len(first & second) / len(first | second)  # your answer
+my_jaccard = None  # your answer
 check_jaccard(my_jaccard)
 
 # %% [markdown]
@@ -848,7 +845,7 @@ check_jaccard(my_jaccard)
 # NBVAL_CHECK_OUTPUT
 from course_lib.exercises_ch03_05 import BPE_CORPUS, check_first_bpe_merge
 
-my_merge = " ".join(toy_bpe(BPE_CORPUS, 1)[0])  # your answer, e.g. "l o"
+my_merge = None  # your answer, e.g. "l o"
 check_first_bpe_merge(my_merge)
 
 # %% [markdown]
