@@ -546,15 +546,15 @@ print(key_figures.read_text(encoding="utf-8"))
 # ## Exercises
 #
 # Each exercise has a cell where you replace `None` with your answer, and a check that tells
-# you whether it is right or gives a hint. (The stored notebook holds the solutions, so it
-# runs top to bottom; cover them up to practise.)
+# you whether it is right or gives a hint. Worked solutions:
+# `notebooks/solutions/01_foundations.ipynb`.
 #
 # **Exercise 1.** How many parameters has a dense network with 784 inputs (a 28×28 image),
 # one hidden layer of 256 units and 10 outputs? Compute it by the formula, not with Keras.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-answer = 784 * 256 + 256 + 256 * 10 + 10  # your answer (starter: None)
+answer = None  # your answer
 ex.check_mlp_params(answer)
 
 # %% [markdown]
@@ -566,8 +566,7 @@ ex.check_mlp_params(answer)
 # %%
 # NBVAL_CHECK_OUTPUT
 x, w, b, y = ex.NEURON["x"], ex.NEURON["w"], ex.NEURON["b"], ex.NEURON["y"]
-p = 1 / (1 + np.exp(-(w * x + b)))
-answer = (p - y) * x  # your answer (starter: None)
+answer = None  # your answer
 ex.check_neuron_gradient(answer)
 
 # %% [markdown]
@@ -577,8 +576,7 @@ ex.check_neuron_gradient(answer)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-d = 768
-answer = 12 * (12 * d**2 + 13 * d) + (50257 + 1024) * d + 2 * d  # your answer (starter: None)
+answer = None  # your answer
 ex.check_gpt2_params(answer)
 
 # %% [markdown]
