@@ -787,14 +787,14 @@ print(key_figures.read_text(encoding="utf-8"))
 # %% [markdown]
 # ## Exercises
 #
-# Fill in each `None`, run the cell, and read the verdict. The stored notebook shows solutions;
-# try them yourself first.
+# Fill in each `None`, run the cell, and read the verdict. Worked solutions:
+# `notebooks/solutions/07_evaluation.ipynb`.
 #
 # **Exercise 7.1.** A character-level model has a validation loss of 1.2 nats per character.
 # Words average 5.5 characters, the space included. What is its perplexity *per word*?
 
 # %%
-answer = math.exp(ex.CHAR_LOSS * ex.CHARS_PER_WORD)  # replace with your value
+answer = None  # your answer
 ex.check_word_perplexity(answer)
 
 # %% [markdown]
@@ -802,8 +802,7 @@ ex.check_word_perplexity(answer)
 # is its F1 score for the spam class? (And why is its accuracy, 0.97, not impressive?)
 
 # %%
-precision, recall = 30 / 40, 30 / 50
-answer = 2 * precision * recall / (precision + recall)  # replace with your value
+answer = None  # your answer
 ex.check_f1(answer)
 
 # %% [markdown]
@@ -811,14 +810,14 @@ ex.check_f1(answer)
 # "the the the cat" against the reference "the cat is on the mat"?
 
 # %%
-answer = (2 + 1) / 4  # replace with your value
+answer = None  # your answer
 ex.check_modified_precision(answer)
 
 # %% [markdown]
 # **Exercise 7.4.** And its brevity penalty?
 
 # %%
-answer = math.exp(1 - 6 / 4)  # replace with your value
+answer = None  # your answer
 ex.check_brevity_penalty(answer)
 
 # %% [markdown]
