@@ -762,14 +762,14 @@ print(key_figures.read_text(encoding="utf-8"))
 # %% [markdown]
 # ## Exercises
 #
-# Fill in each `None`, run the cell, and read the verdict. The stored notebook shows the
-# solutions; try them yourself before you look.
+# Fill in each `None`, run the cell, and read the verdict. Worked solutions:
+# `notebooks/solutions/06_training_loop.ipynb`.
 #
 # **Exercise 6.1.** GPT-2's tokenizer has 50,257 tokens. What loss (in nats) should a freshly,
 # well-initialised GPT-2 report at its first step?
 
 # %%
-answer = math.log(ex.GPT2_VOCAB)  # replace with your value
+answer = None  # your answer
 ex.check_initial_loss(answer)
 
 # %% [markdown]
@@ -779,9 +779,7 @@ ex.check_initial_loss(answer)
 
 # %%
 def cross_entropy(logits, labels):
-    z = logits - logits.max(axis=-1, keepdims=True)  # your code here
-    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    return -log_probs[np.arange(len(labels)), labels]
+    return None  # your code here
 
 
 ex.check_cross_entropy_function(cross_entropy)
@@ -792,8 +790,7 @@ ex.check_cross_entropy_function(cross_entropy)
 # formula, not with `WarmupCosineSchedule`.
 
 # %%
-ratio = (ex.SCHEDULE_STEP - 100) / (2000 - 100)
-answer = 1e-4 + 0.5 * (1 + math.cos(math.pi * ratio)) * (1e-3 - 1e-4)  # replace with your value
+answer = None  # your answer
 ex.check_learning_rate(answer)
 
 # %% [markdown]
