@@ -658,8 +658,8 @@ print(key_figures.read_text(encoding="utf-8"))
 # %% [markdown]
 # ## Exercises
 #
-# Replace each `None` with your answer (the stored notebook holds the solutions, so it runs
-# top to bottom); the check says whether it is right or gives a hint.
+# Replace each `None` with your answer; the check says whether it is right or gives a hint.
+# Worked solutions: `notebooks/solutions/02_representations.ipynb`.
 #
 # **Exercise 1.** In the four documents below, what is the smoothed IDF of "cat"?
 # Use $\ln\frac{1+n}{1+\mathrm{df}} + 1$ with the natural logarithm.
@@ -667,9 +667,7 @@ print(key_figures.read_text(encoding="utf-8"))
 # %%
 # NBVAL_CHECK_OUTPUT
 print(ex.IDF_DOCS)
-n = len(ex.IDF_DOCS)
-df_cat = sum("cat" in doc.split() for doc in ex.IDF_DOCS)
-answer = np.log((1 + n) / (1 + df_cat)) + 1  # your answer (starter: None)
+answer = None  # your answer
 ex.check_idf(answer)
 
 # %% [markdown]
@@ -678,7 +676,7 @@ ex.check_idf(answer)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-answer = min(1.0, (25 / 100) ** 0.75)  # your answer (starter: None)
+answer = None  # your answer
 ex.check_glove_weight(answer)
 
 # %% [markdown]
@@ -687,7 +685,7 @@ ex.check_glove_weight(answer)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-answer = 2 * sum(6 - d for d in (1, 2))  # your answer (starter: None)
+answer = None  # your answer
 ex.check_skipgram_pairs(answer)
 
 # %% [markdown]
@@ -696,7 +694,7 @@ ex.check_skipgram_pairs(answer)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-answer = pretrained.analogy("paris", "france", "rome")[0][0]  # your answer (starter: None)
+answer = None  # your answer
 ex.check_analogy(answer)
 
 # %% [markdown]
