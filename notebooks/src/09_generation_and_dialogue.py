@@ -862,7 +862,8 @@ print(key_figures.read_text(encoding="utf-8"))
 # ## Exercises
 #
 # Each exercise has a starter value to replace, and a check that says whether it is right and,
-# if not, what to reconsider.
+# if not, what to reconsider. Worked solutions:
+# `notebooks/solutions/09_generation_and_dialogue.ipynb`.
 #
 # **Exercise 1 (distinct-n).** Compute distinct-2 of these two samples by hand (words split
 # on spaces): the number of different bigrams divided by the number of bigrams, pooled over
@@ -870,7 +871,7 @@ print(key_figures.read_text(encoding="utf-8"))
 
 # %%
 print(ex.DISTINCT_SAMPLES)
-answer_distinct_2 = 6 / 7  # replace with your value, e.g. 5 / 8
+answer_distinct_2 = None  # your answer, e.g. 5 / 8
 ex.check_distinct_2(answer_distinct_2)
 
 # %% [markdown]
@@ -879,7 +880,7 @@ ex.check_distinct_2(answer_distinct_2)
 
 # %%
 print(ex.NUCLEUS_PROBS, "p =", ex.NUCLEUS_P)
-answer_nucleus = 3  # replace with your count
+answer_nucleus = None  # your answer (a count)
 ex.check_nucleus_size(answer_nucleus)
 
 # %% [markdown]
@@ -891,7 +892,7 @@ ex.check_nucleus_size(answer_nucleus)
 # %%
 for first, (p, nxt) in ex.BEAM_TREE.items():
     print(f"p({first}) = {p}:", {w: q for w, q in nxt.items()})
-answer_beam = "sweet prince"  # replace with the two words, e.g. "fair lady"
+answer_beam = None  # your answer: the two words, e.g. "fair lady"
 ex.check_beam_choice(answer_beam)
 
 # %% [markdown]
@@ -902,7 +903,7 @@ ex.check_beam_choice(answer_beam)
 
 # %%
 print("turn lengths:", ex.TURN_LENGTHS, "context:", ex.CONTEXT_LENGTH, "reserved:", ex.REPLY_RESERVE)
-answer_turns = 4  # replace with your count
+answer_turns = None  # your answer (a count)
 ex.check_kept_turns(answer_turns)
 
 # %% [markdown]
