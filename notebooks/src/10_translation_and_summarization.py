@@ -280,8 +280,8 @@ def sacre_refs(refs):
 bleu = {name: corpus_bleu(hyps, test_refs, tokenize="13a") for name, hyps in outputs.items()}
 sacre = {name: sacrebleu.corpus_bleu(hyps, sacre_refs(test_refs), tokenize="13a")
          for name, hyps in outputs.items()}
-for name in outputs:
-    print(f"{name}: course_lib BLEU == sacrebleu BLEU: {abs(bleu[name].score - sacre[name].score) < 1e-9}")
+same = [abs(bleu[name].score - sacre[name].score) < 1e-9 for name in outputs]
+print(f"course_lib BLEU == sacrebleu BLEU for all {len(same)} decoders: {all(same)}")
 hand_hyp, hand_refs = ["The cat is on the mat.", "There is a cat here."], [["The cat sits on the mat.", "A cat is on the mat."], ["A cat is here."]]
 print("hand example:", round(corpus_bleu(hand_hyp, hand_refs, tokenize="13a").score, 4),
       round(sacrebleu.corpus_bleu(hand_hyp, sacre_refs(hand_refs)).score, 4))
