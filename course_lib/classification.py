@@ -40,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_lib.encoder import EncoderConfig, TransformerEncoder
+from course_lib.encoder import EncoderConfig, EncoderConfigSerialization, TransformerEncoder
 from course_lib.metrics import accuracy, bootstrap_ci, f1_score
 
 __all__ = [
@@ -324,7 +324,7 @@ def masked_lm_loss(mask_ids, logits, mask_weights):
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class MaskedLMPretrainer(keras.Model):
+class MaskedLMPretrainer(EncoderConfigSerialization, keras.Model):
     """A `TransformerEncoder` with an MLM head, trained to fill in hidden tokens.
 
     Train it with `fit` on `mlm_dataset(...)`; the loss (`masked_lm_loss`) is built in, so
@@ -371,16 +371,6 @@ class MaskedLMPretrainer(keras.Model):
         if self.losses:
             loss = loss + ops.sum(self.losses)
         return loss
-
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
 
 
 def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=None,

@@ -37,6 +37,7 @@ from course_lib.layers import (
 
 __all__ = [
     "EncoderConfig",
+    "EncoderConfigSerialization",
     "TransformerEncoder",
     "TransformerClassifier",
     "DecoderBlock",
@@ -204,8 +205,35 @@ class EncoderConfig:
         return embeddings + blocks + c * (1 + int(self.use_bias))  # + final LayerNorm
 
 
+class EncoderConfigSerialization:
+    """Keras (de)serialization for models whose first argument is an `EncoderConfig`.
+
+    Mix it in before `keras.Model`; `get_config` stores the config as a dict and
+    `from_config` rebuilds it, so a subclass only adds its own arguments (if any) with
+    `config = super().get_config(); config.update(...)`.
+
+    Example:
+    ```python
+    class Tagger(EncoderConfigSerialization, keras.Model):
+        def __init__(self, config, **kwargs):
+            super().__init__(**kwargs)
+            self.config = config
+    ```
+    """
+
+    def get_config(self):
+        config = super().get_config()
+        config["config"] = self.config.to_dict()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
+
+
 @keras.saving.register_keras_serializable(package="course_lib")
-class TransformerEncoder(keras.Model):
+class TransformerEncoder(EncoderConfigSerialization, keras.Model):
     """A BERT-style bidirectional Transformer encoder.
 
     Embeds the tokens (plus positions, plus segments when `num_segments > 0`), runs N
@@ -341,22 +369,12 @@ class TransformerEncoder(keras.Model):
             x = block(x, attention_mask=mask, training=training)  # (B, T, C)
         return self.final_norm(x)
 
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
-
 
 _POOLINGS = ("cls", "mean")
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class TransformerClassifier(keras.Model):
+class TransformerClassifier(EncoderConfigSerialization, keras.Model):
     """A `TransformerEncoder` with a classification head: the BERT recipe for sentiment,
     topic and other whole-sequence labels.
 
@@ -450,18 +468,12 @@ class TransformerClassifier(keras.Model):
         config = super().get_config()
         config.update(
             {
-                "config": self.config.to_dict(),
                 "num_classes": self.num_classes,
                 "pooling": self.pooling,
                 "head_dropout": self.head_dropout,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from course_lib.encoder import EncoderConfig, TransformerEncoder
+from course_lib.encoder import EncoderConfig, EncoderConfigSerialization, TransformerEncoder
 
 __all__ = [
     "normalize_answer",
@@ -649,7 +649,7 @@ _MASKED = -1e9
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class SpanQAModel(keras.Model):
+class SpanQAModel(EncoderConfigSerialization, keras.Model):
     """Start/end span heads on a BERT-style `TransformerEncoder`.
 
     One Dense layer maps each token's vector to two scores, start and end; positions outside
@@ -712,16 +712,6 @@ class SpanQAModel(keras.Model):
             "start_logits": logits[..., 0] + penalty,
             "end_logits": logits[..., 1] + penalty,
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
 
 
 def span_loss():
