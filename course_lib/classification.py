@@ -40,8 +40,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_lib.encoder import EncoderConfig, EncoderConfigSerialization, TransformerEncoder
+from course_lib.encoder import EncoderConfig, TransformerEncoder
 from course_lib.metrics import accuracy, bootstrap_ci, f1_score
+from course_lib.model_io import ConfigSerialization
 
 __all__ = [
     "SPECIAL_TOKENS",
@@ -324,7 +325,7 @@ def masked_lm_loss(mask_ids, logits, mask_weights):
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class MaskedLMPretrainer(EncoderConfigSerialization, keras.Model):
+class MaskedLMPretrainer(ConfigSerialization, keras.Model):
     """A `TransformerEncoder` with an MLM head, trained to fill in hidden tokens.
 
     Train it with `fit` on `mlm_dataset(...)`; the loss (`masked_lm_loss`) is built in, so
@@ -349,6 +350,8 @@ class MaskedLMPretrainer(EncoderConfigSerialization, keras.Model):
     pretrainer.fit(mlm_dataset(texts, pre, batch_size=32), epochs=1)
     ```
     """
+
+    config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
         if isinstance(config, dict):

@@ -34,10 +34,10 @@ from course_lib.layers import (
     SinusoidalPositionEncoding,
     TransformerBlock,
 )
+from course_lib.model_io import ConfigSerialization
 
 __all__ = [
     "EncoderConfig",
-    "EncoderConfigSerialization",
     "TransformerEncoder",
     "TransformerClassifier",
     "DecoderBlock",
@@ -205,35 +205,8 @@ class EncoderConfig:
         return embeddings + blocks + c * (1 + int(self.use_bias))  # + final LayerNorm
 
 
-class EncoderConfigSerialization:
-    """Keras (de)serialization for models whose first argument is an `EncoderConfig`.
-
-    Mix it in before `keras.Model`; `get_config` stores the config as a dict and
-    `from_config` rebuilds it, so a subclass only adds its own arguments (if any) with
-    `config = super().get_config(); config.update(...)`.
-
-    Example:
-    ```python
-    class Tagger(EncoderConfigSerialization, keras.Model):
-        def __init__(self, config, **kwargs):
-            super().__init__(**kwargs)
-            self.config = config
-    ```
-    """
-
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(EncoderConfig.from_dict(config.pop("config")), **config)
-
-
 @keras.saving.register_keras_serializable(package="course_lib")
-class TransformerEncoder(EncoderConfigSerialization, keras.Model):
+class TransformerEncoder(ConfigSerialization, keras.Model):
     """A BERT-style bidirectional Transformer encoder.
 
     Embeds the tokens (plus positions, plus segments when `num_segments > 0`), runs N
@@ -259,6 +232,8 @@ class TransformerEncoder(EncoderConfigSerialization, keras.Model):
     vectors = encoder(np.array([[5, 6, 7, 0, 0]]))  # (1, 5, 32)
     ```
     """
+
+    config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
         if isinstance(config, dict):
@@ -374,7 +349,7 @@ _POOLINGS = ("cls", "mean")
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class TransformerClassifier(EncoderConfigSerialization, keras.Model):
+class TransformerClassifier(ConfigSerialization, keras.Model):
     """A `TransformerEncoder` with a classification head: the BERT recipe for sentiment,
     topic and other whole-sequence labels.
 
@@ -404,6 +379,8 @@ class TransformerClassifier(EncoderConfigSerialization, keras.Model):
     logits = model(np.array([[2, 17, 9, 0]]))  # (1, 2)
     ```
     """
+
+    config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, num_classes, pooling="mean", head_dropout=0.0, **kwargs):
         if isinstance(config, dict):
@@ -792,7 +769,7 @@ class Seq2SeqConfig:
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class Seq2SeqTransformer(keras.Model):
+class Seq2SeqTransformer(ConfigSerialization, keras.Model):
     """An encoder-decoder Transformer (Vaswani et al., 2017), pre-norm.
 
     The encoder reads the source bidirectionally; the decoder reads the target prefix
@@ -819,6 +796,8 @@ class Seq2SeqTransformer(keras.Model):
                     "decoder_token_ids": np.array([[1, 7]])})  # (1, 2, 120)
     ```
     """
+
+    config_class = Seq2SeqConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
         if isinstance(config, dict):
@@ -965,16 +944,6 @@ class Seq2SeqTransformer(keras.Model):
         source_ids = ops.convert_to_tensor(source_ids)
         memory = self.encode(source_ids, training=training)
         return self.decode(target_ids, memory, source_ids, training=training)
-
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(Seq2SeqConfig.from_dict(config.pop("config")), **config)
 
 
 def greedy_decode(model, source_ids, start_id, end_id=None, max_length=None):

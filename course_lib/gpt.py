@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from course_lib.layers import TokenAndPositionEmbedding, TransformerBlock
+from course_lib.model_io import ConfigSerialization
 
 
 def _check_positive_int(name, value):
@@ -131,7 +132,7 @@ class GPTConfig:
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class GPT(keras.Model):
+class GPT(ConfigSerialization, keras.Model):
     """A decoder-only Transformer language model (GPT-2 layout, nanoGPT initialisation).
 
     Token ids `(B, T)` → logits `(B, T, V)` in float32, also under a mixed-precision policy.
@@ -152,6 +153,8 @@ class GPT(keras.Model):
     logits = model(np.zeros((2, 64), "int32"))  # (2, 64, 65) float32
     ```
     """
+
+    config_class = GPTConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
         if isinstance(config, dict):
@@ -306,16 +309,6 @@ class GPT(keras.Model):
             x, layer_cache = block(x, training=False, cache=cache[i], cache_index=cache_index)
             new_cache.append(layer_cache)  # (B, 2, H, T_max, D)
         return self._logits(x), ops.stack(new_cache)  # (B, T, V), (N, B, 2, H, T_max, D)
-
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(GPTConfig.from_dict(config.pop("config")), **config)
 
 
 # The matrices of matmuls and lookups: nanoGPT decays these and nothing else.

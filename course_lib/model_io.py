@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 __all__ = [
+    "ConfigSerialization",
     "ModelFileError",
     "UnsafeModelError",
     "VocabularyMismatchError",
@@ -41,6 +42,38 @@ __all__ = [
 
 # What every archive written by Keras 3's model.save holds.
 _REQUIRED_MEMBERS = ("config.json", "model.weights.h5")
+
+
+class ConfigSerialization:
+    """Keras (de)serialization for models whose first argument is a config dataclass.
+
+    Mix it in before `keras.Model` and name the dataclass in `config_class` (it needs
+    `to_dict()` and `from_dict()`): `get_config` stores the config as a dict and `from_config`
+    rebuilds it, so a `.keras` file reloads the same architecture. A subclass with more
+    arguments adds them with `config = super().get_config(); config.update(...)`.
+
+    Example:
+    ```python
+    class Tagger(ConfigSerialization, keras.Model):
+        config_class = EncoderConfig
+
+        def __init__(self, config, **kwargs):
+            super().__init__(**kwargs)
+            self.config = config
+    ```
+    """
+
+    config_class = None
+
+    def get_config(self):
+        config = super().get_config()
+        config["config"] = self.config.to_dict()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(cls.config_class.from_dict(config.pop("config")), **config)
 
 
 class ModelFileError(ValueError):

@@ -40,7 +40,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from course_lib.encoder import EncoderConfig, EncoderConfigSerialization, TransformerEncoder
+from course_lib.encoder import EncoderConfig, TransformerEncoder
+from course_lib.model_io import ConfigSerialization
 
 __all__ = [
     "normalize_answer",
@@ -649,7 +650,7 @@ _MASKED = -1e9
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class SpanQAModel(EncoderConfigSerialization, keras.Model):
+class SpanQAModel(ConfigSerialization, keras.Model):
     """Start/end span heads on a BERT-style `TransformerEncoder`.
 
     One Dense layer maps each token's vector to two scores, start and end; positions outside
@@ -676,6 +677,8 @@ class SpanQAModel(EncoderConfigSerialization, keras.Model):
     out = model(inputs)  # {"start_logits": (B, 192), "end_logits": (B, 192)}
     ```
     """
+
+    config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
         if isinstance(config, dict):
