@@ -354,8 +354,7 @@ class MaskedLMPretrainer(ConfigSerialization, keras.Model):
     config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
-        if isinstance(config, dict):
-            config = EncoderConfig.from_dict(config)
+        config = self.coerce_config(config)
         super().__init__(**kwargs)
         self.config = config
         self.encoder = TransformerEncoder(config, name="encoder")

@@ -236,12 +236,7 @@ class TransformerEncoder(ConfigSerialization, keras.Model):
     config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
-        if isinstance(config, dict):
-            config = EncoderConfig.from_dict(config)
-        if not isinstance(config, EncoderConfig):
-            raise TypeError(
-                f"config must be an EncoderConfig or its dict, got {type(config).__name__}"
-            )
+        config = self.coerce_config(config)
         super().__init__(**kwargs)
         self.config = config
         policy = self.dtype_policy
@@ -383,8 +378,7 @@ class TransformerClassifier(ConfigSerialization, keras.Model):
     config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, num_classes, pooling="mean", head_dropout=0.0, **kwargs):
-        if isinstance(config, dict):
-            config = EncoderConfig.from_dict(config)
+        config = self.coerce_config(config)
         _check_positive_int("num_classes", num_classes)
         if pooling not in _POOLINGS:
             raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
@@ -800,12 +794,7 @@ class Seq2SeqTransformer(ConfigSerialization, keras.Model):
     config_class = Seq2SeqConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
-        if isinstance(config, dict):
-            config = Seq2SeqConfig.from_dict(config)
-        if not isinstance(config, Seq2SeqConfig):
-            raise TypeError(
-                f"config must be a Seq2SeqConfig or its dict, got {type(config).__name__}"
-            )
+        config = self.coerce_config(config)
         super().__init__(**kwargs)
         self.config = config
         policy = self.dtype_policy

@@ -157,8 +157,7 @@ class GPT(ConfigSerialization, keras.Model):
     config_class = GPTConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
-        if isinstance(config, dict):
-            config = GPTConfig.from_dict(config)
+        config = self.coerce_config(config)
         if not isinstance(config, GPTConfig):
             raise TypeError(f"config must be a GPTConfig or its dict, got {type(config).__name__}")
         super().__init__(**kwargs)

@@ -65,6 +65,22 @@ class ConfigSerialization:
 
     config_class = None
 
+    @classmethod
+    def coerce_config(cls, config):
+        """Returns `config` as a `config_class` instance (a dict is converted).
+
+        Raises:
+            TypeError: for anything else, naming the expected class.
+        """
+        if isinstance(config, dict):
+            config = cls.config_class.from_dict(config)
+        if not isinstance(config, cls.config_class):
+            raise TypeError(
+                f"config must be a {cls.config_class.__name__} or its dict, "
+                f"got {type(config).__name__}"
+            )
+        return config
+
     def get_config(self):
         config = super().get_config()
         config["config"] = self.config.to_dict()
@@ -73,7 +89,7 @@ class ConfigSerialization:
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls(cls.config_class.from_dict(config.pop("config")), **config)
+        return cls(cls.coerce_config(config.pop("config")), **config)
 
 
 class ModelFileError(ValueError):

@@ -681,10 +681,7 @@ class SpanQAModel(ConfigSerialization, keras.Model):
     config_class = EncoderConfig  # what from_config rebuilds
 
     def __init__(self, config, **kwargs):
-        if isinstance(config, dict):
-            config = EncoderConfig.from_dict(config)
-        if not isinstance(config, EncoderConfig):
-            raise TypeError(f"config must be an EncoderConfig, got {type(config).__name__}")
+        config = self.coerce_config(config)
         if config.num_segments < 2:
             raise ValueError(
                 f"num_segments is {config.num_segments}; the span model needs segment ids for "
