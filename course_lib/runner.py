@@ -210,6 +210,18 @@ def machine_description() -> dict:
     }
 
 
+def _high_water_mark(pid: int) -> int:
+    """Peak RSS of one process in bytes from ``/proc/<pid>/status`` (0 where unavailable)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # reported in kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 class PeakMemorySampler:
     """Samples the resident memory (RSS) of a process tree in a thread and keeps the peak.
 
@@ -220,6 +232,10 @@ class PeakMemorySampler:
         root_pid: the process whose descendants are measured (default: this process).
         interval: seconds between samples.
         include_root: also count ``root_pid`` itself.
+        lifetime_peaks: also read each process's own high-water mark (``VmHWM``, Linux only),
+            so a spike that comes and goes between two samples still counts. Right for
+            processes started for the measurement (a chapter's kernel); wrong for a
+            long-lived one, whose mark includes everything it did before.
 
     Example:
 
@@ -230,12 +246,13 @@ class PeakMemorySampler:
     """
 
     def __init__(self, root_pid: int | None = None, interval: float = 0.2,
-                 include_root: bool = False):
+                 include_root: bool = False, lifetime_peaks: bool = False):
         if interval <= 0:
             raise ValueError(f"interval must be > 0 seconds, got {interval}")
         self.root_pid = os.getpid() if root_pid is None else root_pid
         self.interval = interval
         self.include_root = include_root
+        self.lifetime_peaks = lifetime_peaks
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -251,13 +268,15 @@ class PeakMemorySampler:
             return 0
         if self.include_root:
             procs.append(root)
-        total = 0
+        total = peak = 0
         for p in procs:
             try:
-                total += p.memory_info().rss
+                rss = p.memory_info().rss
             except psutil.Error:
-                pass
-        self.peak_bytes = max(self.peak_bytes, total)
+                continue
+            total += rss
+            peak += max(rss, _high_water_mark(p.pid)) if self.lifetime_peaks else rss
+        self.peak_bytes = max(self.peak_bytes, peak)
         return total
 
     def _loop(self):
@@ -391,6 +410,9 @@ def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeo
 
     def on_executed(cell, cell_index, execute_reply, **_):
         bar.update(1)
+        # The kernel is alive here, whatever the thread's timing; the last cell's memory
+        # would otherwise be missed when a short notebook ends between two samples.
+        sampler.sample()
 
     client = NotebookClient(
         nb,
@@ -403,7 +425,7 @@ def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeo
         on_cell_executed=on_executed,
     )
     chapter = chapter_id(path)
-    sampler = PeakMemorySampler()
+    sampler = PeakMemorySampler(lifetime_peaks=True)  # the kernel is new: its mark is ours
     start = time.perf_counter()
     sampler.start()
     error_cell, error = None, None

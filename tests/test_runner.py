@@ -201,6 +201,25 @@ def test_peak_memory_sampler_sees_an_allocation():
         runner.PeakMemorySampler(interval=0)
 
 
+def test_lifetime_peaks_count_a_spike_that_was_gone_before_sampling():
+    if not Path("/proc/self/status").exists():
+        pytest.skip("VmHWM is read from /proc (Linux only)")
+    code = ("import sys, time\nblob = b'z' * (200 * 2**20)\ndel blob\n"
+            "print('freed', flush=True)\nsys.stdin.read()")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "freed"  # the spike is over
+        plain = runner.PeakMemorySampler(interval=0.05)
+        plain.sample()
+        marked = runner.PeakMemorySampler(interval=0.05, lifetime_peaks=True)
+        marked.sample()
+    finally:
+        child.communicate("")
+    assert plain.peak_mb < 150  # RSS alone has lost the spike
+    assert marked.peak_mb > 200  # the high-water mark kept it
+
+
 def test_update_readme_replaces_only_the_marked_block(env, tmp_path):
     machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 8.0, "os": "Linux", "python": "3.11"}
     results.save_json("run_00", {"chapter": "00", "wall_s": 12.0, "peak_mb": 700,
