@@ -9,7 +9,7 @@ Example:
 
 >>> from course_lib.exercises_ch03_05 import check_dot_product_std
 >>> check_dot_product_std(8.0)
-Correct: the dot product of two 64-dimensional unit-variance vectors has standard deviation 8.0 = √64.
+✅ Correct: the dot product of two 64-dimensional unit-variance vectors has standard deviation 8.0 = √64.
 True
 """
 
@@ -41,7 +41,8 @@ __all__ = [
 
 
 def _verdict(ok: bool, right: str, wrong: str) -> bool:
-    print(("Correct: " + right) if ok else ("Not yet: " + wrong))
+    # The same marks as course_lib.exercise_checks, so every chapter's verdicts look alike.
+    print(("✅ Correct: " + right) if ok else ("❌ Not yet: " + wrong))
     return ok
 
 
@@ -49,7 +50,7 @@ def _as_array(value, name):
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        print(f"Not yet: {name} should be numbers (a list, NumPy array or tensor), got "
+        print(f"❌ Not yet: {name} should be numbers (a list, NumPy array or tensor), got "
               f"{type(value).__name__}.")
         return None
 
@@ -82,7 +83,7 @@ def check_clean_review(fn: Callable[[str], str]) -> bool:
     Example:
 
     >>> check_clean_review(lambda t: t)  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     if not callable(fn):
@@ -113,7 +114,7 @@ def check_jaccard(value) -> bool:
     Example:
 
     >>> check_jaccard(1.0)  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     a, b = (shingles(t, n=3) for t in JACCARD_PAIR)
@@ -146,7 +147,7 @@ def check_first_bpe_merge(merge) -> bool:
     Example:
 
     >>> check_first_bpe_merge("x y")  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     from course_lib.tokenizers import train_bpe
@@ -180,7 +181,7 @@ def check_attention_weights(weights) -> bool:
     Example:
 
     >>> check_attention_weights(np.full((2, 3), 1 / 3))  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     w = _as_array(weights, "weights")
@@ -215,7 +216,7 @@ def check_dot_product_std(value) -> bool:
     Example:
 
     >>> check_dot_product_std(64)  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     want = math.sqrt(64)
@@ -244,7 +245,7 @@ def check_padded_causal_mask(mask) -> bool:
     Example:
 
     >>> check_padded_causal_mask(np.ones((5, 5), bool))  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     m = _as_array(mask, "mask")
@@ -287,7 +288,7 @@ def check_block_parameters(value) -> bool:
     Example:
 
     >>> check_block_parameters(4 * 64 * 64)  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     c = 64
@@ -319,7 +320,7 @@ def check_receptive_field(value) -> bool:
     Example:
 
     >>> check_receptive_field(7)  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     want = 1 + (2 - 1) * sum(2**i for i in range(6))
@@ -345,7 +346,7 @@ def check_sinusoid_value(value) -> bool:
     Example:
 
     >>> check_sinusoid_value(0.0)  # doctest: +ELLIPSIS
-    Not yet: ...
+    ❌ Not yet: ...
     False
     """
     want = math.sin(5 / 10000 ** (2 / 8))

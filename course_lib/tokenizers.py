@@ -403,6 +403,7 @@ class CharTokenizer:
 
         Example:
 
+        >>> tok = CharTokenizer.from_text("abc")
         >>> tok.save("char_tokenizer.json")
         >>> CharTokenizer.load("char_tokenizer.json").vocab_size == tok.vocab_size
         True
@@ -418,6 +419,7 @@ class CharTokenizer:
 
         Example:
 
+        >>> tok = CharTokenizer.from_text("abc")
         >>> tok.save("char_tokenizer.json")
         >>> CharTokenizer.load("char_tokenizer.json") == tok
         True
@@ -878,7 +880,9 @@ class BPETokenizer:
 
         Example:
 
-        >>> tokenizer = BPETokenizer.from_text(text, vocab_size=1000)
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
+        >>> tokenizer.vocab_size
+        259
         """
         vocabulary, merges = train_bpe(
             text, vocab_size, min_frequency=min_frequency, special_tokens=special_tokens
@@ -913,6 +917,7 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> tokenizer.id_to_token(32)
         'Ġ'
         """
@@ -928,6 +933,7 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> tokenizer.token_to_id("Ġ")
         32
         """
@@ -979,6 +985,7 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> tokenizer.encode("low")
         array([257], dtype=int32)
         """
@@ -1006,6 +1013,7 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> tokenizer.decode([257, 258, 101, 114])
         'low lower'
         """
@@ -1026,8 +1034,11 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> layer = tokenizer.to_keras_hub()
         >>> ds = tf.data.Dataset.from_tensor_slices(["low lower"]).map(layer)
+        >>> next(iter(ds)).numpy().tolist() == tokenizer.encode("low lower").tolist()
+        True
         """
         import keras_hub
 
@@ -1048,6 +1059,7 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> sorted(tokenizer.get_config())
         ['merges', 'special_tokens', 'vocabulary']
         """
@@ -1066,7 +1078,10 @@ class BPETokenizer:
 
         Example:
 
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
         >>> same = BPETokenizer.from_config(tokenizer.get_config())
+        >>> same == tokenizer
+        True
         """
         return cls(**config)
 
@@ -1078,7 +1093,8 @@ class BPETokenizer:
 
         Example:
 
-        >>> tokenizer.save("bpe_1000.json")
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
+        >>> tokenizer.save("bpe_259.json")
         """
         _save_json(path, "BPETokenizer", self.get_config())
 
@@ -1091,8 +1107,9 @@ class BPETokenizer:
 
         Example:
 
-        >>> tokenizer.save("bpe_1000.json")
-        >>> BPETokenizer.load("bpe_1000.json") == tokenizer
+        >>> tokenizer = BPETokenizer.from_text("low low low lower lowest", vocab_size=259)
+        >>> tokenizer.save("bpe_259.json")
+        >>> BPETokenizer.load("bpe_259.json") == tokenizer
         True
         """
         return cls.from_config(_load_json(path, "BPETokenizer"))

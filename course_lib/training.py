@@ -293,8 +293,8 @@ def compile_model(model, config: TrainConfig, *, sample_input=None):
 
     >>> model = keras.Sequential([keras.Input((8,), dtype="int32"),
     ...                           keras.layers.Embedding(11, 4), keras.layers.Dense(11)])
-    >>> compile_model(model, TrainConfig(max_steps=10, warmup_steps=1)).optimizer.name
-    'adamw'
+    >>> type(compile_model(model, TrainConfig(max_steps=10, warmup_steps=1)).optimizer).__name__
+    'AdamW'
     """
     if not model.built:
         if sample_input is None:
@@ -429,8 +429,10 @@ class Trainer:
 
     Example:
 
-    >>> trainer = Trainer(model, TrainConfig(max_steps=2000))     # doctest: +SKIP
-    >>> history = trainer.fit(LMBatches(train, 64, 12), LMBatches(val, 64, 12, seed=1))
+    ```python
+    trainer = Trainer(model, TrainConfig(max_steps=2000))
+    history = trainer.fit(LMBatches(train, 64, 12), LMBatches(val, 64, 12, seed=1))
+    ```
     """
 
     def __init__(self, model, config: TrainConfig, *, checkpoint_dir=None):

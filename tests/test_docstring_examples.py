@@ -1,0 +1,43 @@
+"""Every ``>>>`` example in ``course_lib``'s docstrings runs and prints what it shows.
+
+The docstrings are the library's first documentation; an example that no longer matches the
+code teaches the wrong thing. Examples in fenced code blocks (training runs, file downloads)
+are illustrations and are not executed here; the ``>>>`` ones are.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import course_lib
+
+MODULES = sorted(
+    m.name for m in pkgutil.iter_modules(course_lib.__path__, prefix="course_lib.")
+    if not m.ispkg and m.name != "course_lib.__main__"
+)
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def test_modules_are_found():
+    assert "course_lib.metrics" in MODULES and "course_lib.tokenizers" in MODULES
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    for test in finder.find(module, name, globs={}):
+        # Like pytest's doctest_namespace: the usual imports are there without a line each.
+        test.globs = {"np": np, "keras": keras, "tf": tf, **module.__dict__}
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed"
