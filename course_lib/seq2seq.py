@@ -315,7 +315,7 @@ def compile_seq2seq(model, config: TrainConfig):
 
 
 def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1,
-                steps_per_epoch=None):
+                steps_per_epoch=None, callbacks=None):
     """Compiles (with `compile_seq2seq`) and trains for `epochs` passes over `train_ds`.
 
     `config.max_steps` should be `epochs * steps_per_epoch` so the cosine schedule ends with
@@ -329,6 +329,8 @@ def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1,
         val_ds: an optional validation `pair_dataset`, evaluated after each epoch.
         epochs: passes over the data (or chunks of `steps_per_epoch` steps).
         steps_per_epoch: steps per history row; None means one pass over `train_ds`.
+        callbacks: Keras callbacks for `model.fit` (e.g. one that decodes and scores a
+            validation set after each chunk of steps).
 
     Returns:
         The Keras `History.history` dict (`loss`, and `val_loss` with `val_ds`).
@@ -343,7 +345,7 @@ def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1,
         train_ds = train_ds.repeat()
     history = model.fit(
         train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch,
-        verbose=config.verbose, shuffle=False,
+        verbose=config.verbose, shuffle=False, callbacks=callbacks,
     )
     return history.history
 
