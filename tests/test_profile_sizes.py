@@ -34,13 +34,25 @@ def _picks(path: Path):
         values = {}
         for kw in node.keywords:
             try:
-                values[kw.arg] = ast.literal_eval(kw.value)
+                values[kw.arg] = _literal(kw.value)
             except ValueError:
                 values[kw.arg] = _NOT_LITERAL
         yield node.lineno, values
 
 
 _NOT_LITERAL = object()
+
+
+def _literal(node):
+    """``ast.literal_eval``, plus ``dict(key=value, ...)``, the form the chapters write sizes in."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        if node.args or any(kw.arg is None for kw in node.keywords):
+            raise ValueError("dict(...) with positional or ** arguments")
+        return {kw.arg: _literal(kw.value) for kw in node.keywords}
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(e) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    return ast.literal_eval(node)
 PICKS = [(f"{p.parent.name}/{p.name}:{line}", values)
          for p in SOURCES for line, values in _picks(p)]
 
@@ -83,6 +95,10 @@ def _validate(size: dict):
 def test_picks_are_found():
     assert len(PICKS) > 100
     assert any("10_translation" in where for where, _ in PICKS)
+    sizes = [size for _, values in PICKS for value in values.values()
+             if value is not _NOT_LITERAL for size in _model_configs(value)
+             if _validate(size) is not None]
+    assert len(sizes) >= 24  # eight model sizes in chapters 04-13, at three scales each
 
 
 @pytest.mark.parametrize(("where", "values"), PICKS, ids=[w for w, _ in PICKS])
