@@ -27,7 +27,7 @@
 #    progress bar, loss curves, a checkpoint, a resume after a simulated crash, and samples of
 #    its Shakespeare at several points of training.
 #
-# **Before you run it:** time: smoke ~55 s · cpu ~12 min (estimated) (2 cores) · gpu ~5 min (estimated); memory: peak ~1.5 GB (estimated) at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~55 s · cpu ~8 min (2 idle cores; ~5 min of it training) · gpu ~5 min (estimated); memory: peak ~2.4 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -806,7 +806,7 @@ ex.check_learning_rate(answer)
 # - Warm-up, cosine decay, clipping, weight decay and mixed precision are what make long, large
 #   runs safe and fast; in a short, small run their effects are small.
 # - The course GPT, trained with nanoGPT's CPU configuration (2,000 steps of 12 × 64
-#   characters; about 8 minutes of training on a shared 2-core CPU in the stored run), reaches
+#   characters; about 5 minutes of training on two idle CPU cores in the stored run), reaches
 #   a **validation loss of 1.907, perplexity 6.73** (estimated on 20 random validation batches;
 #   nanoGPT reports 1.88 for the same run), and resumes from a checkpoint exactly where it
 #   stopped.
