@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
 import pkgutil
 
 import keras
@@ -32,6 +33,9 @@ def test_modules_are_found():
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    # Some examples set environment variables (course_lib.results points COURSE_RESULTS_DIR
+    # at a temporary folder); none of that may reach the tests and notebooks that follow.
+    saved_env = dict(os.environ)
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
@@ -39,5 +43,7 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
         # Like pytest's doctest_namespace: the usual imports are there without a line each.
         test.globs = {"np": np, "keras": keras, "tf": tf, **module.__dict__}
         runner.run(test)
+    os.environ.clear()
+    os.environ.update(saved_env)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed"

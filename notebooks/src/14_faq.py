@@ -110,7 +110,8 @@ for chapter, figs in recorded.items():
             shown = f"{value:.4g}" if isinstance(value, (int, float)) else str(value)
         lines.append(f"| {chapter} | {name} | {shown} |")
 display(Markdown("\n".join(lines)))
-print(f"{len(recorded)} chapters with key figures in {folder.relative_to(REPO)}")
+shown_folder = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder  # COURSE_RESULTS_DIR may be elsewhere
+print(f"{len(recorded)} chapters with key figures in {shown_folder}")
 
 # %% [markdown]
 # ## 1. How do LLMs differ from traditional NLP models?
