@@ -158,8 +158,6 @@ class GPT(ConfigSerialization, keras.Model):
 
     def __init__(self, config, **kwargs):
         config = self.coerce_config(config)
-        if not isinstance(config, GPTConfig):
-            raise TypeError(f"config must be a GPTConfig or its dict, got {type(config).__name__}")
         super().__init__(**kwargs)
         self.config = config
         init = keras.initializers.RandomNormal(stddev=0.02)

@@ -40,6 +40,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.results import write_text_atomically
+
 __all__ = [
     "ChapterRun",
     "PeakMemorySampler",
@@ -343,31 +345,13 @@ class ChapterRun:
     key_figures: dict = field(default_factory=dict)
 
 
-def _read_umask() -> int:
-    umask = os.umask(0)  # the only way to read it; done once, at import, before any thread
-    os.umask(umask)
-    return umask
-
-
-# ``mkstemp`` makes owner-only files; a rewritten notebook or RESULTS.md gets the mode
-# ``open()`` would give it, like any other file in the repository.
-_NEW_FILE_MODE = 0o666 & ~_read_umask()
-
-
 def _write_atomically(nb, path: Path) -> None:
     import nbformat
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".ipynb")
-    os.close(fd)
-    try:
-        nbformat.write(nb, tmp)
-        os.chmod(tmp, _NEW_FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = nbformat.writes(nb)
+    write_text_atomically(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write
 
 
 def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeout: int = 1800,
@@ -629,12 +613,7 @@ def write_results_md(profile: str, path: Path | None = None,
     ``profile``, atomically."""
     path = Path(path) if path is not None else RESULTS_MD
     text = results_markdown(profile, chapters)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".RESULTS-", suffix=".md")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, _NEW_FILE_MODE)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomically(path, text)
 
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
