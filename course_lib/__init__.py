@@ -11,7 +11,7 @@ Each module holds one concern; the notebooks import from here rather than copyin
 - ``course_lib.gpt``: the GPT configuration and model.
 - ``course_lib.training``: schedules, the trainer with checkpoints and resume.
 - ``course_lib.generation``: sampling strategies and the key/value-cached decoder.
-- ``course_lib.environment``, ``course_lib.glossary``: the environment report and glossary of
+- ``course_lib.tooling.environment``, ``course_lib.glossary``: the environment report and glossary of
   chapter 00.
 - ``course_lib.nn_basics``: a two-layer network by hand, finite differences, parameter counts.
 - ``course_lib.text_features``: bag-of-words, TF-IDF and cosine similarity.
@@ -36,8 +36,8 @@ Each module holds one concern; the notebooks import from here rather than copyin
   ``course_lib.interpretability``: FLOP and memory counts with power-law fits, knowledge
   distillation, WEAT and template probes, integrated gradients and controlled generation
   (chapter 13).
-- ``course_lib.results``: per-profile records and each chapter's key figures;
-  ``course_lib.runner``: ``python -m course_lib run``, which executes chapters and writes
+- ``course_lib.tooling.results``: per-profile records and each chapter's key figures;
+  ``course_lib.tooling.runner``: ``python -m course_lib run``, which executes chapters and writes
   ``RESULTS.md``.
 - ``course_lib.exercises*``: the self-checks at the end of each chapter.
 """

@@ -38,6 +38,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from .files import write_text_atomically
 from .gpt import no_decay_variables
 from .lm_data import random_window_dataset
 from .memory import check_memory
@@ -312,12 +313,6 @@ def compile_model(model, config: TrainConfig, *, sample_input=None):
     return model
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 class CheckpointManager:
     """Atomic checkpoints of a model with its optimizer state, plus the trainer's state.
 
@@ -363,7 +358,7 @@ class CheckpointManager:
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
-        _atomic_write_text(
+        write_text_atomically(
             self.directory / self.STATE,
             json.dumps({"step": step, "checkpoint": name, **state}, indent=1),
         )

@@ -19,21 +19,25 @@ import tensorflow as tf
 
 import course_lib
 
+# Every module of every subpackage (the data package, the chapter modules, the exercises, the
+# tooling), and each package's own docstring too.
 MODULES = sorted(
-    m.name for m in pkgutil.iter_modules(course_lib.__path__, prefix="course_lib.")
-    if not m.ispkg and m.name != "course_lib.__main__"
+    m.name for m in pkgutil.walk_packages(course_lib.__path__, prefix="course_lib.")
+    if not m.name.endswith(".__main__")
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
-def test_modules_are_found():
-    assert "course_lib.metrics" in MODULES and "course_lib.tokenizers" in MODULES
+def test_modules_are_found_in_every_subpackage():
+    for name in ("course_lib.metrics", "course_lib.data.loader", "course_lib.exercises.ch01",
+                 "course_lib.tooling.results", "course_lib.exercises"):
+        assert name in MODULES, name
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
-    # Some examples set environment variables (course_lib.results points COURSE_RESULTS_DIR
+    # Some examples set environment variables (course_lib.tooling.results points COURSE_RESULTS_DIR
     # at a temporary folder); none of that may reach the tests and notebooks that follow.
     saved_env = dict(os.environ)
     module = importlib.import_module(name)

@@ -12,8 +12,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from course_lib import environment
-from course_lib.environment import (
+from course_lib.tooling import environment
+from course_lib.tooling.environment import (
     PACKAGES,
     environment_report,
     format_report,

@@ -3,11 +3,15 @@
 import html
 import math
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from course_lib import exercises_ch03_05 as ex
+from course_lib.exercises import ch03, ch04, ch05
+
+# One name for the checks of these chapters, as the tests were written before the split.
+ex = SimpleNamespace(**{**vars(ch03), **vars(ch04), **vars(ch05)})
 
 
 def correct_clean_review(text):

@@ -1,8 +1,8 @@
-"""course_lib.exercises_ch08: each check accepts the right answer and explains wrong ones."""
+"""course_lib.exercises.ch08: each check accepts the right answer and explains wrong ones."""
 
 import numpy as np
 
-from course_lib import exercises_ch08 as ex
+from course_lib.exercises import ch08 as ex
 
 
 def run(check, answer, capsys):

@@ -1,8 +1,8 @@
-"""course_lib.exercises_ch09: each check accepts the right answer and explains wrong ones."""
+"""course_lib.exercises.ch09: each check accepts the right answer and explains wrong ones."""
 
 import pytest
 
-from course_lib import exercises_ch09 as ex
+from course_lib.exercises import ch09 as ex
 
 
 def run(check, answer, capsys):

@@ -1,10 +1,10 @@
-"""course_lib.exercises_ch10: each check accepts the right answer and explains wrong ones."""
+"""course_lib.exercises.ch10: each check accepts the right answer and explains wrong ones."""
 
 import math
 
 import numpy as np
 
-from course_lib import exercises_ch10 as ex
+from course_lib.exercises import ch10 as ex
 from course_lib.seq2seq import centrality_scores
 
 

@@ -1,10 +1,10 @@
-"""course_lib.exercises_ch11: each check accepts the right answer and explains wrong ones."""
+"""course_lib.exercises.ch11: each check accepts the right answer and explains wrong ones."""
 
 import doctest
 
 import numpy as np
 
-from course_lib import exercises_ch11 as ex
+from course_lib.exercises import ch11 as ex
 
 
 def run(check, answer, capsys):

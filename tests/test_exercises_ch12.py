@@ -7,7 +7,7 @@ from nltk.lm import Laplace
 from nltk.translate.bleu_score import corpus_bleu as nltk_corpus_bleu
 from nltk.util import everygrams
 
-from course_lib import exercises_ch12 as ex
+from course_lib.exercises import ch12 as ex
 
 
 def sgd_step(w, b, x, y, learning_rate):

@@ -1,8 +1,8 @@
-"""course_lib.exercises_ch13: each check accepts the right answer and explains wrong ones."""
+"""course_lib.exercises.ch13: each check accepts the right answer and explains wrong ones."""
 
 import numpy as np
 
-from course_lib import exercises_ch13 as ex
+from course_lib.exercises import ch13 as ex
 from course_lib.fairness import weat_effect_size
 
 

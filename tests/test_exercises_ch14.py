@@ -2,7 +2,7 @@
 
 import math
 
-from course_lib import exercises_ch14 as ex
+from course_lib.exercises import ch14 as ex
 
 
 def test_uniform_loss(capsys):

@@ -1,4 +1,4 @@
-"""course_lib.results: per-profile records that chapters save and the runner collects."""
+"""course_lib.tooling.results: per-profile records that chapters save and the runner collects."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from course_lib import results
+from course_lib.tooling import results
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import results, runner
+from course_lib.tooling import results, runner
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def _tiny(folder: Path, name: str, cells: list[str]) -> Path:
 GOOD = [
     "import os, sys\nprint('profile', os.environ['COURSE_PROFILE'])\n"
     "print('tensorflow noise', file=sys.stderr)",
-    "from course_lib.results import record_key_figures\n"
+    "from course_lib.tooling.results import record_key_figures\n"
     f"blob = b'x' * {ALLOC_MB} * 2**20  # touched pages count in RSS\n"
     "record_key_figures('98', {'val loss': 1.25, 'accuracy': 0.5})\nprint(len(blob) // 2**20)",
 ]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.runner import chapter_title
+from course_lib.tooling.runner import chapter_title
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")

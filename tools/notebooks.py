@@ -6,17 +6,23 @@ which diffs and reviews well, and is turned into ``notebooks/NN_name.ipynb`` her
 solutions are authored the same way in ``notebooks/solutions/src/`` and become
 ``notebooks/solutions/NN_name.ipynb``; there ``# %% [solution] ID`` marks an nbgrader solution
 cell (the answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and
-``# %% [check] ID points=N`` an autograded, locked test cell. Every cell gets slide metadata
+``# %% [check] ID points=N`` an autograded, locked test cell. In a chapter source,
+``# %% [export]`` marks a code cell whose code also goes into the chapter's module
+``course_lib/chapters/chNN_<topic>.py`` (the export cells in order, the first one holding the
+module docstring and every import), so later chapters import what this chapter wrote and the
+notebook and the module can never drift; ``fold`` in a header collapses a cell's code in
+JupyterLab (plumbing a reader may open but need not read). Every cell gets slide metadata
 (headings open a slide, other cells a sub-slide; ``slide=TYPE`` in the header overrides it), so
 ``jupyter nbconvert --to slides`` turns any chapter into a deck.
 
     python tools/notebooks.py build notebooks/src/00_welcome.py   # source -> .ipynb (no outputs)
     python tools/notebooks.py run notebooks/00_welcome.ipynb --profile cpu  # execute, store outputs
-    python tools/notebooks.py check                               # every .ipynb matches its source
+    python tools/notebooks.py check                               # every .ipynb and chapter
+                                                                  # module matches its source
 
 Stored outputs must come from a real run at the cpu profile or larger (``run`` refuses smoke).
 TensorFlow's stderr noise is stripped from what is stored, so that nbval compares only what a
-cell prints on purpose. ``run`` is the course runner's execution (``course_lib.runner``): each
+cell prints on purpose. ``run`` is the course runner's execution (``course_lib.tooling.runner``): each
 chapter run is recorded (wall time, peak memory, key figures) and ``RESULTS.md`` is rewritten.
 """
 
@@ -39,32 +45,44 @@ KERNEL = {"display_name": "Python 3 (course)", "language": "python", "name": "py
 SOL_DIR = NB_DIR / "solutions"
 SOL_SRC_DIR = SOL_DIR / "src"
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
+EXPORT_TAG = "export"
+CHAPTERS_PKG = ROOT / "course_lib" / "chapters"
 NBGRADER_SCHEMA = 3
 
 
 def _header(line: str) -> dict:
     """Reads a cell header such as ``# %% [check] ex1_check points=2 slide=skip``.
 
-    Kinds: ``[markdown]``, plain code, ``[solution] ID`` (an nbgrader solution cell whose answer
-    sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and ``[check] ID points=N``
-    (an nbgrader autograded, locked test cell). ``slide=TYPE`` overrides the slide type.
+    Kinds: ``[markdown]``, plain code, ``[export]`` (code that also goes into the chapter's
+    module), ``[solution] ID`` (an nbgrader solution cell whose answer sits between
+    ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and ``[check] ID points=N`` (an nbgrader
+    autograded, locked test cell). ``slide=TYPE`` overrides the slide type; the word ``fold``
+    collapses a code cell's source in JupyterLab.
     """
     rest = line[len("# %%"):].strip()
     kind = "code"
     if rest.startswith("["):
         kind, _, rest = rest[1:].partition("]")
         kind = kind.strip()
-    if kind not in ("markdown", "code", "solution", "check"):
-        raise ValueError(f"unknown cell kind [{kind}] in {line!r}; use markdown, solution or check")
+    if kind not in ("markdown", "code", "export", "solution", "check"):
+        raise ValueError(
+            f"unknown cell kind [{kind}] in {line!r}; use markdown, export, solution or check")
     words = rest.split()
     options = dict(w.split("=", 1) for w in words if "=" in w)
-    ids = [w for w in words if "=" not in w]
+    flags = [w for w in words if "=" not in w]
+    fold = "fold" in flags
+    ids = [w for w in flags if w != "fold"]
+    if fold and kind == "markdown":
+        raise ValueError(f"{line!r}: only code cells can be folded")
     if kind in ("solution", "check") and len(ids) != 1:
         raise ValueError(f"{line!r}: a [{kind}] cell needs exactly one id, e.g. `[{kind}] ex1`")
+    if kind not in ("solution", "check") and ids:
+        raise ValueError(f"{line!r}: unexpected words {ids}; only [solution] and [check] cells "
+                         "take an id")
     slide = options.get("slide")
     if slide is not None and slide not in SLIDE_TYPES:
         raise ValueError(f"{line!r}: slide={slide} is not one of {', '.join(SLIDE_TYPES)}")
-    return {"kind": kind, "id": ids[0] if ids else None, "slide": slide,
+    return {"kind": kind, "id": ids[0] if ids else None, "slide": slide, "fold": fold,
             "points": float(options.get("points", 1))}
 
 
@@ -109,6 +127,10 @@ def parse_source(text: str) -> list[nbformat.NotebookNode]:
             if head["kind"] == "solution" and "### BEGIN SOLUTION" not in body:
                 raise ValueError(f"solution cell {head['id']} has no `### BEGIN SOLUTION` marker")
         cell.metadata["slideshow"] = {"slide_type": _slide_type(cell, head["slide"])}
+        if head["kind"] == "export":
+            cell.metadata["tags"] = [EXPORT_TAG]
+        if head["fold"]:
+            cell.metadata["jupyter"] = {"source_hidden": True}
         grader = _nbgrader(head)
         if grader:
             cell.metadata["nbgrader"] = grader
@@ -158,7 +180,38 @@ def build(src: Path) -> Path:
     nb.metadata["kernelspec"] = KERNEL
     nb.metadata["language_info"] = {"name": "python", "version": "3.11"}
     nbformat.write(nb, out)
+    module = module_for(src)
+    if module is not None:
+        text = module_source(src, cells)
+        if text is not None:
+            module.write_text(text, encoding="utf-8")
+        elif module.exists():
+            module.unlink()
     return out
+
+
+def module_for(src: Path) -> Path | None:
+    """``notebooks/src/08_text_classification.py`` -> ``course_lib/chapters/ch08_text_classification.py``
+    (chapter sources only: solutions export nothing)."""
+    src = Path(src).resolve()
+    if src.parent != SRC_DIR:
+        return None
+    return CHAPTERS_PKG / f"ch{src.stem}.py"
+
+
+def module_source(src: Path, cells=None) -> str | None:
+    """The text of the chapter module made from the ``[export]`` cells of ``src``, or None when
+    the chapter exports nothing."""
+    src = Path(src).resolve()
+    if cells is None:
+        cells = parse_source(src.read_text(encoding="utf-8"))
+    code = [c.source.strip("\n") for c in cells if EXPORT_TAG in c.metadata.get("tags", [])]
+    if not code:
+        return None
+    rel = src.relative_to(ROOT).as_posix()
+    notice = (f"# Generated from {rel} (notebooks/{src.stem}.ipynb) by\n"
+              "# `python tools/notebooks.py build`: edit the notebook source, not this file.\n")
+    return notice + "\n\n\n".join(code) + "\n"
 
 
 def _signature(cell) -> tuple:
@@ -168,7 +221,7 @@ def _signature(cell) -> tuple:
 
 def strip_noise(nb: nbformat.NotebookNode) -> None:
     """Removes stderr streams and per-run metadata from stored outputs."""
-    from course_lib.runner import strip_noise as _strip
+    from course_lib.tooling.runner import strip_noise as _strip
 
     _strip(nb)
 
@@ -176,12 +229,12 @@ def strip_noise(nb: nbformat.NotebookNode) -> None:
 def run(path: Path, profile: str, timeout: int, *, write_results: bool = True):
     """Executes a notebook in place at ``profile`` and stores its outputs.
 
-    The course runner (:mod:`course_lib.runner`) does the work, so every run made here is
+    The course runner (:mod:`course_lib.tooling.runner`) does the work, so every run made here is
     recorded like ``python -m course_lib run``: wall time, peak memory and key figures go to
     ``notebooks/results/<profile>/run_NN.json`` and ``RESULTS.md`` is rewritten. A failing
     notebook is reported with the cell that failed and left unchanged on disk.
     """
-    from course_lib import runner
+    from course_lib.tooling import runner
 
     if profile == "smoke":
         sys.exit("Stored outputs must come from a cpu or gpu run, not smoke.")
@@ -207,6 +260,20 @@ def check() -> list[str]:
         have = [_signature(c) for c in nbformat.read(nb_path, as_version=4).cells]
         if want != have:
             problems.append(f"{rel}: differs from {src.relative_to(ROOT)}; rebuild and rerun it")
+        module = module_for(src)
+        if module is None:
+            continue
+        text = module_source(src)
+        have_text = module.read_text(encoding="utf-8") if module.exists() else None
+        if text != have_text:
+            what = "is stale" if text is None else "differs from its export cells"
+            problems.append(f"{module.relative_to(ROOT)}: {what} in {src.relative_to(ROOT)}; "
+                            f"run `python tools/notebooks.py build {src.relative_to(ROOT)}`")
+    expected = {module_for(s) for s in sorted(SRC_DIR.glob("*.py")) if module_source(s)}
+    for module in sorted(CHAPTERS_PKG.glob("ch*.py")):
+        if module not in expected:
+            problems.append(f"{module.relative_to(ROOT)}: no notebook source exports it; "
+                            "chapter modules are written in [export] cells")
     return problems
 
 

@@ -216,7 +216,7 @@ the speaker notes.</p>
 
 def write_index(decks: list[Path], out_dir: Path = SLIDES_DIR, reveal: str = "local") -> Path:
     """Writes ``out_dir/index.html``, a list of the decks with their chapter titles."""
-    from course_lib.runner import chapter_id, chapter_title
+    from course_lib.tooling.runner import chapter_id, chapter_title
 
     out_dir = Path(out_dir)
     items = []
@@ -238,7 +238,7 @@ def write_index(decks: list[Path], out_dir: Path = SLIDES_DIR, reveal: str = "lo
 
 
 def main(argv=None) -> int:
-    from course_lib.runner import resolve_chapters
+    from course_lib.tooling.runner import resolve_chapters
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)

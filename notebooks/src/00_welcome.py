@@ -120,7 +120,7 @@ display(Markdown("\n".join(rows)))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from course_lib.environment import environment_report, format_report
+from course_lib.tooling.environment import environment_report, format_report
 
 report = environment_report()
 print(format_report(report))

@@ -35,8 +35,8 @@ from IPython.display import Markdown, display
 from sklearn.model_selection import train_test_split
 
 from course_lib import data
-from course_lib import exercises as ex
 from course_lib import nn_basics as nb
+from course_lib.exercises import ch01 as ex
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
 from course_lib.text_features import BagOfWords
@@ -533,7 +533,7 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("01", {
     "test accuracy": float(test_acc),

@@ -44,7 +44,7 @@ from sklearn.model_selection import train_test_split
 import course_lib
 from course_lib import data
 from course_lib import embeddings as emb
-from course_lib import exercises as ex
+from course_lib.exercises import ch02 as ex
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
 from course_lib.text_features import (
@@ -645,7 +645,7 @@ for name in ("Word2Vec (ours)", "pretrained, our vocabulary"):
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("02", {
     "TF-IDF test accuracy": baseline["accuracy"],

@@ -790,7 +790,7 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("03", {
     "documents in": len(raw),
@@ -814,7 +814,7 @@ print(key_figures.read_text(encoding="utf-8"))
 import html
 import re
 
-from course_lib.exercises_ch03_05 import check_clean_review
+from course_lib.exercises.ch03 import check_clean_review
 
 
 def clean_review(text):
@@ -830,7 +830,7 @@ check_clean_review(clean_review)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.exercises_ch03_05 import JACCARD_PAIR, check_jaccard
+from course_lib.exercises.ch03 import JACCARD_PAIR, check_jaccard
 
 my_jaccard = None  # your answer
 check_jaccard(my_jaccard)
@@ -843,7 +843,7 @@ check_jaccard(my_jaccard)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.exercises_ch03_05 import BPE_CORPUS, check_first_bpe_merge
+from course_lib.exercises.ch03 import BPE_CORPUS, check_first_bpe_merge
 
 my_merge = None  # your answer, e.g. "l o"
 check_first_bpe_merge(my_merge)

@@ -509,7 +509,7 @@ for layer_index, layer_maps in enumerate(maps):
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("04", {
     "GPT validation loss": float(np.mean(losses)),
@@ -528,7 +528,7 @@ print(key_figures.read_text(encoding="utf-8"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.exercises_ch03_05 import ATTENTION_K, ATTENTION_Q, check_attention_weights
+from course_lib.exercises.ch04 import ATTENTION_K, ATTENTION_Q, check_attention_weights
 
 my_weights = None  # your code here
 check_attention_weights(my_weights)
@@ -540,7 +540,7 @@ check_attention_weights(my_weights)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.exercises_ch03_05 import check_dot_product_std
+from course_lib.exercises.ch04 import check_dot_product_std
 
 my_std = None  # your answer
 check_dot_product_std(my_std)
@@ -552,7 +552,7 @@ check_dot_product_std(my_std)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.exercises_ch03_05 import MASK_IDS, check_padded_causal_mask
+from course_lib.exercises.ch04 import MASK_IDS, check_padded_causal_mask
 
 my_mask = None  # your code here
 check_padded_causal_mask(my_mask)

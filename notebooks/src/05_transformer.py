@@ -422,7 +422,7 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("05", {
     f"{r['model']} best val loss": float(r["best val loss"]) for r in results
@@ -441,7 +441,7 @@ print(key_figures.read_text(encoding="utf-8"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.exercises_ch03_05 import (
+from course_lib.exercises.ch05 import (
     check_block_parameters,
     check_receptive_field,
     check_sinusoid_value,

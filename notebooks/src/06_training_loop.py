@@ -46,9 +46,9 @@ import tensorflow as tf
 from IPython.display import Markdown, display
 
 import course_lib
-from course_lib import exercises_ch06_07 as ex
 from course_lib import metrics, plots
 from course_lib.data import load_tiny_shakespeare
+from course_lib.exercises import ch06 as ex
 from course_lib.generation import generate_text
 from course_lib.gpt import GPT, GPTConfig, no_decay_variables
 from course_lib.lm_data import split_tokens
@@ -750,7 +750,7 @@ shutil.rmtree(checkpoint_dir)  # the checkpoints were for the resume demonstrati
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("06", {
     "val loss": float(final["val_loss"]),

@@ -48,7 +48,7 @@ from rouge_score import rouge_scorer
 
 import course_lib
 from course_lib import data, metrics, plots
-from course_lib import exercises_ch06_07 as ex
+from course_lib.exercises import ch07 as ex
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.lm_data import split_tokens
 from course_lib.ngram_lm import NGramLM
@@ -775,7 +775,7 @@ print(f"'drop' wins in {np.mean(difference.distribution > 0):.1%} of the resampl
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("07", {
     "GPT val loss (nats/char)": gpt_val_loss,

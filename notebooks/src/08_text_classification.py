@@ -41,15 +41,15 @@ from sklearn.model_selection import train_test_split
 
 import course_lib
 from course_lib import classification as cl
-from course_lib import exercises_ch08 as ex
 from course_lib.baselines import CNNClassifier
 from course_lib.data import load_glove, load_rt_polarity, load_topical_chat
 from course_lib.encoder import EncoderConfig, TransformerClassifier
+from course_lib.exercises import ch08 as ex
 from course_lib.metrics import confusion_matrix
 from course_lib.plots import plot_confusion_matrix
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
-from course_lib.results import record_key_figures, save_json
+from course_lib.tooling.results import record_key_figures, save_json
 
 tf.get_logger().setLevel("ERROR")  # several models retrace Keras's train step: expected here
 SEED = seed_everything(8)

@@ -40,8 +40,8 @@ from keras import ops
 
 import course_lib
 from course_lib import code_corpus, decoding, dialogue
-from course_lib import exercises_ch09 as ex
 from course_lib.data import load_tiny_shakespeare, load_topical_chat
+from course_lib.exercises import ch09 as ex
 from course_lib.generation import generate, generate_text, top_k_filter, top_p_filter
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.lm_data import split_tokens
@@ -848,7 +848,7 @@ print(f"{SPEED_TOKENS} tokens per run, batch 1, no XLA, on this machine's CPU (s
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 key_figures = record_key_figures("09", {
     "Shakespeare val perplexity": float(val_ppl),

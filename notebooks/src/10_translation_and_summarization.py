@@ -36,15 +36,15 @@ import tensorflow as tf
 from IPython.display import Markdown, display
 from rouge_score import rouge_scorer
 
-from course_lib import exercises_ch10 as ex
 from course_lib import seq2seq as s2s
 from course_lib.data import load_dialogsum, load_spa_eng
 from course_lib.encoder import Seq2SeqConfig, Seq2SeqTransformer, greedy_decode
+from course_lib.exercises import ch10 as ex
 from course_lib.metrics import corpus_bleu, corpus_rouge, rouge, sentence_bleu
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
-from course_lib.results import record_key_figures
 from course_lib.text_features import TfidfVectorizer
+from course_lib.tooling.results import record_key_figures
 from course_lib.training import TrainConfig
 
 tf.get_logger().setLevel("ERROR")

@@ -35,13 +35,13 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
 
-from course_lib import exercises_ch11 as ex
 from course_lib import qa
 from course_lib.data import load_squad_dev
 from course_lib.encoder import EncoderConfig
+from course_lib.exercises import ch11 as ex
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
-from course_lib.results import record_key_figures
+from course_lib.tooling.results import record_key_figures
 
 tf.get_logger().setLevel("ERROR")
 SEED = seed_everything(11)

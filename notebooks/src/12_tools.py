@@ -41,15 +41,15 @@ from keras import ops
 
 import course_lib
 from course_lib import backends, metrics
-from course_lib import exercises_ch12 as ex
 from course_lib.data import load_tiny_shakespeare
+from course_lib.exercises import ch12 as ex
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.layers import scaled_dot_product_attention
 from course_lib.ngram_lm import NGramLM
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
-from course_lib.results import record_key_figures
 from course_lib.tokenizers import CharTokenizer
+from course_lib.tooling.results import record_key_figures
 
 SEED = seed_everything(12)
 profile = active_profile()

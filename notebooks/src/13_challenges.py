@@ -40,8 +40,8 @@ from keras import ops
 
 import course_lib
 from course_lib import distillation, fairness, interpretability, scaling
-from course_lib import exercises_ch13 as ex
 from course_lib.data import load_glove, load_rt_polarity, load_tiny_shakespeare
+from course_lib.exercises import ch13 as ex
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.layers import MultiHeadAttention
 from course_lib.lm_data import split_tokens
@@ -49,8 +49,8 @@ from course_lib.memory import format_bytes
 from course_lib.model_io import load_model
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
-from course_lib.results import record_key_figures, save_json
 from course_lib.tokenizers import CharTokenizer
+from course_lib.tooling.results import record_key_figures, save_json
 from course_lib.training import LMBatches, TrainConfig, Trainer
 
 tf.get_logger().setLevel("ERROR")  # several models retrace Keras's train step: expected here

@@ -42,16 +42,16 @@ from sklearn.model_selection import train_test_split
 
 import course_lib
 from course_lib import decoding, faq, metrics
-from course_lib import exercises_ch14 as ex
 from course_lib.data import load_rt_polarity, load_tiny_shakespeare
+from course_lib.exercises import ch14 as ex
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.lm_data import split_tokens
 from course_lib.ngram_lm import NGramLM
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
-from course_lib.results import load_json, record_key_figures, results_root
 from course_lib.text_features import TfidfVectorizer
 from course_lib.tokenizers import CharTokenizer
+from course_lib.tooling.results import load_json, record_key_figures, results_root
 
 tf.get_logger().setLevel("ERROR")  # four small models retrace Keras's train step: expected
 SEED = seed_everything(14)
@@ -92,7 +92,7 @@ def missing(chapter, what):
 # %% [markdown]
 # ## 0. What the earlier chapters recorded
 #
-# Every chapter ends by saving a few **key figures** (`course_lib.results.record_key_figures`).
+# Every chapter ends by saving a few **key figures** (`course_lib.tooling.results.record_key_figures`).
 # Here they all are, as the course's stored `cpu` runs left them.
 
 # %%

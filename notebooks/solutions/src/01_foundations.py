@@ -8,8 +8,8 @@
 # %%
 import numpy as np
 
-from course_lib import exercises as ex
 from course_lib import nn_basics as nb
+from course_lib.exercises import ch01 as ex
 
 # %% [markdown]
 # **Exercise 1.** How many parameters has a dense network with 784 inputs (a 28×28 image),

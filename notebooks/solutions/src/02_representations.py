@@ -10,7 +10,7 @@ import numpy as np
 
 from course_lib import data
 from course_lib import embeddings as emb
-from course_lib import exercises as ex
+from course_lib.exercises import ch02 as ex
 
 # %% [markdown]
 # **Exercise 1.** In the four documents below, what is the smoothed IDF of "cat"? Use

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 from course_lib import cleaning
-from course_lib import exercises_ch03_05 as ex
+from course_lib.exercises import ch03 as ex
 from course_lib.tokenizers import bytes_to_unicode, pretokenize
 
 # %% [markdown]

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from course_lib import exercises_ch03_05 as ex
+from course_lib.exercises import ch04 as ex
 
 # %% [markdown]
 # **Exercise 1.** Compute softmax(QKᵀ/√d_k) for the queries `ATTENTION_Q` (2×2) and keys

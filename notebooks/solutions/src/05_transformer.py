@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from course_lib import exercises_ch03_05 as ex
+from course_lib.exercises import ch05 as ex
 
 # %% [markdown]
 # **Exercise 1.** How many trainable parameters does one `TransformerBlock(width=64,

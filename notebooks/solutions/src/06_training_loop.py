@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from course_lib import exercises_ch06_07 as ex
+from course_lib.exercises import ch06 as ex
 from course_lib.training import WarmupCosineSchedule  # imports TensorFlow: done here, once
 
 # %% [markdown]

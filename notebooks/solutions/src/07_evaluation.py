@@ -9,7 +9,7 @@
 import math
 from collections import Counter
 
-from course_lib import exercises_ch06_07 as ex
+from course_lib.exercises import ch07 as ex
 
 # %% [markdown]
 # **Exercise 7.1.** A character-level model has a validation loss of 1.2 nats per character.

@@ -8,7 +8,7 @@
 # %%
 import numpy as np
 
-from course_lib import exercises_ch08 as ex
+from course_lib.exercises import ch08 as ex
 
 # %% [markdown]
 # **Exercise 1 (WordPiece by hand).** Split `unbelievably` with the toy vocabulary the way

@@ -7,7 +7,7 @@
 
 # %%
 from course_lib import dialogue
-from course_lib import exercises_ch09 as ex
+from course_lib.exercises import ch09 as ex
 
 # %% [markdown]
 # **Exercise 1 (distinct-n).** Compute distinct-2 of these two samples (words split on spaces):

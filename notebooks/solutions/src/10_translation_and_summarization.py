@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from course_lib import exercises_ch10 as ex
+from course_lib.exercises import ch10 as ex
 from course_lib.text_features import TfidfVectorizer, cosine_similarity
 
 # %% [markdown]

@@ -8,8 +8,8 @@
 # %%
 import numpy as np
 
-from course_lib import exercises_ch11 as ex
 from course_lib import qa
+from course_lib.exercises import ch11 as ex
 
 # %% [markdown]
 # **Exercise 1 (the metric).** By hand, compute the SQuAD F1 of the prediction against the gold

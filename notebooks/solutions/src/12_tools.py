@@ -9,7 +9,7 @@
 import tensorflow as tf
 from nltk.translate.bleu_score import corpus_bleu as nltk_corpus_bleu
 
-from course_lib import exercises_ch12 as ex
+from course_lib.exercises import ch12 as ex
 
 # %% [markdown]
 # **Exercise 1 (Laplace bigram).** In the toy corpus, what probability does a bigram model

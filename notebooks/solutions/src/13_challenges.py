@@ -8,7 +8,7 @@
 # %%
 import numpy as np
 
-from course_lib import exercises_ch13 as ex
+from course_lib.exercises import ch13 as ex
 
 # %% [markdown]
 # **Exercise 1.** Using the 6·N·D rule, how many FLOPs does it take to train a model of

@@ -8,7 +8,7 @@
 # %%
 import math
 
-from course_lib import exercises_ch14 as ex
+from course_lib.exercises import ch14 as ex
 
 # %% [markdown]
 # **Exercise 1 (the uniform loss).** A character model with V = 65 predicts evenly before it

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from course_lib.exercise_checks import as_number
-from course_lib.exercise_checks import correct as _ok
-from course_lib.exercise_checks import not_yet as _wrong
+from course_lib.exercises.checks import as_number
+from course_lib.exercises.checks import correct as _ok
+from course_lib.exercises.checks import not_yet as _wrong
 from course_lib.metrics import corpus_bleu, sentence_bleu
 from course_lib.ngram_lm import NGramLM
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from course_lib.decoding import distinct_n, ngrams
 from course_lib.dialogue import turns_that_fit
-from course_lib.exercise_checks import as_number
-from course_lib.exercise_checks import correct as _ok
-from course_lib.exercise_checks import not_yet as _wrong
+from course_lib.exercises.checks import as_number
+from course_lib.exercises.checks import correct as _ok
+from course_lib.exercises.checks import not_yet as _wrong
 from course_lib.generation import top_p_filter
 
 __all__ = [

@@ -20,9 +20,9 @@ import keras
 import keras_hub
 import numpy as np
 
-from course_lib.exercise_checks import as_number
-from course_lib.exercise_checks import correct as _ok
-from course_lib.exercise_checks import not_yet as _wrong
+from course_lib.exercises.checks import as_number
+from course_lib.exercises.checks import correct as _ok
+from course_lib.exercises.checks import not_yet as _wrong
 from course_lib.metrics import accuracy, f1_score
 
 __all__ = [

@@ -24,14 +24,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from course_lib.files import write_text_atomically
 from course_lib.profiles import PROFILE_NAMES, Profile, active_profile
 
 __all__ = [
-    "write_text_atomically",
     "RESULTS_ENV_VAR",
     "results_root",
     "results_dir",
@@ -43,7 +42,7 @@ __all__ = [
 ]
 
 RESULTS_ENV_VAR = "COURSE_RESULTS_DIR"
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def results_root() -> Path:
@@ -102,47 +101,6 @@ def _jsonable(value: Any) -> Any:
         f"Cannot save {type(value).__name__} as JSON; convert it to a number, string, list "
         "or dict first."
     )
-
-
-def _read_umask() -> int:
-    umask = os.umask(0)  # the only way to read it; done once, at import, before any thread
-    os.umask(umask)
-    return umask
-
-
-# ``mkstemp`` makes owner-only files; a rewritten file gets the mode ``open()`` would give it,
-# like any other file in the repository.
-_NEW_FILE_MODE = 0o666 & ~_read_umask()
-
-
-def write_text_atomically(path, text: str) -> Path:
-    """Writes ``text`` (UTF-8) to ``path`` through a temporary file and a rename, so a reader
-    sees the old file or the new one, never half of one; an error leaves the old file as it was.
-
-    Args:
-        path: the file to (re)write; its folder must exist.
-        text: the whole new content.
-
-    Returns:
-        ``path`` as a ``Path``.
-
-    Example:
-
-    >>> p = write_text_atomically(Path(tempfile.mkdtemp()) / "note.md", "# hello")
-    >>> p.read_text(encoding="utf-8")
-    '# hello'
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, _NEW_FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_json(name: str, record: dict, *, profile=None) -> Path:

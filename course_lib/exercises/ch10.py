@@ -19,9 +19,9 @@ import math
 import numpy as np
 
 from course_lib import seq2seq
-from course_lib.exercise_checks import as_number
-from course_lib.exercise_checks import correct as _ok
-from course_lib.exercise_checks import not_yet as _wrong
+from course_lib.exercises.checks import as_number
+from course_lib.exercises.checks import correct as _ok
+from course_lib.exercises.checks import not_yet as _wrong
 from course_lib.metrics import corpus_bleu, rouge
 
 __all__ = [

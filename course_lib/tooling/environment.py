@@ -7,7 +7,7 @@ the active run profile and where the course looks for data.
 
 Example:
 
->>> from course_lib.environment import environment_report, format_report
+>>> from course_lib.tooling.environment import environment_report, format_report
 >>> print(format_report(environment_report()))  # doctest: +SKIP
 Python             3.11.13
 ...

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 
-from course_lib import exercises as ex
+from course_lib.exercises import ch01, ch02
+
+# One name for the checks of these chapters, as the tests were written before the split.
+ex = SimpleNamespace(**{**vars(ch01), **vars(ch02)})
 
 
 def _run(check, answer, capsys):

@@ -3,7 +3,7 @@
 ``python -m course_lib run`` executes chapter notebooks top to bottom with nbclient, in place
 (so an instructor refreshes every stored output with one command), and for each chapter
 measures the wall time and the peak memory of the kernel process tree, collects the key
-figures the chapter recorded with :func:`course_lib.results.record_key_figures`, and saves a
+figures the chapter recorded with :func:`course_lib.tooling.results.record_key_figures`, and saves a
 run record ``run_NN.json`` beside them (``notebooks/results/<profile>/``). ``RESULTS.md`` is
 then rewritten from *all* run records of that profile, so partial runs accumulate and a chapter
 never run is listed as such.
@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.results import write_text_atomically
+from course_lib.files import write_text_atomically
 
 __all__ = [
     "ChapterRun",
@@ -60,7 +60,7 @@ __all__ = [
     "write_results_md",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NB_DIR = REPO / "notebooks"
 RESULTS_MD = REPO / "RESULTS.md"
 CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
@@ -459,7 +459,7 @@ def run_chapter(path: Path, *, profile: str, out_dir: Path | None = None, timeou
         The :class:`ChapterRun`, with ``key_figures`` filled in.
     """
     from course_lib.profiles import Profile
-    from course_lib.results import key_figures, load_json, results_dir, save_json
+    from course_lib.tooling.results import key_figures, load_json, results_dir, save_json
 
     profile = Profile(profile).name
     if profile == "smoke" and out_dir is None:
@@ -550,7 +550,7 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
     """
     import json
 
-    from course_lib.results import results_dir
+    from course_lib.tooling.results import results_dir
 
     folder = results_dir(profile)
     records = {}

@@ -1,0 +1,77 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+The trainer's ``state.json``, the run records, ``RESULTS.md`` and executed notebooks are all
+written through :func:`write_text_atomically`, so an interrupted write never corrupts them.
+
+Example:
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> p = write_text_atomically(Path(tempfile.mkdtemp()) / "note.md", "# hello")
+>>> p.read_text(encoding="utf-8")
+'# hello'
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["current_umask", "write_text_atomically"]
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask, read without changing it.
+
+    ``os.umask`` can only read the mask by setting it, which races with other threads that
+    create files at that moment (TensorFlow's, in a notebook). Linux reports the mask in
+    ``/proc/self/status``; elsewhere the common default ``0o022`` is assumed.
+
+    Example:
+
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
+def write_text_atomically(path, text: str) -> Path:
+    """Writes ``text`` (UTF-8) to ``path`` through a uniquely named temporary file in the same
+    folder and a rename; an error leaves the old file as it was and removes the temporary one.
+
+    The new file gets the mode ``open()`` would give it (``0o666`` less the umask), not the
+    owner-only mode of ``mkstemp``.
+
+    Args:
+        path: the file to (re)write; its folder must exist.
+        text: the whole new content.
+
+    Returns:
+        ``path`` as a ``Path``.
+
+    Example:
+
+    >>> import tempfile
+    >>> p = write_text_atomically(Path(tempfile.mkdtemp()) / "a.json", "{}")
+    >>> p.name, p.read_text(encoding="utf-8")
+    ('a.json', '{}')
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
