@@ -11,12 +11,12 @@ Each module holds one concern; the notebooks import from here rather than copyin
 - ``course_lib.gpt``: the GPT configuration and model.
 - ``course_lib.training``: schedules, the trainer with checkpoints and resume.
 - ``course_lib.generation``: sampling strategies and the key/value-cached decoder.
-- ``course_lib.tooling.environment``, ``course_lib.glossary``: the environment report and glossary of
+- ``course_lib.tooling.environment``, ``course_lib.chapters.ch00_welcome``: the environment report and glossary of
   chapter 00.
-- ``course_lib.nn_basics``: a two-layer network by hand, finite differences, parameter counts.
+- ``course_lib.chapters.ch01_foundations``: a two-layer network by hand, finite differences, parameter counts.
 - ``course_lib.text_features``: bag-of-words, TF-IDF and cosine similarity.
-- ``course_lib.embeddings``: Word2Vec (skip-gram, negative sampling), GloVe, their evaluation.
-- ``course_lib.cleaning``, ``course_lib.splits``: composable cleaning steps; stratified splits.
+- ``course_lib.chapters.ch02_representations``: Word2Vec (skip-gram, negative sampling), GloVe, their evaluation.
+- ``course_lib.chapters.ch03_data_preparation``, ``course_lib.chapters.ch03_data_preparation``: composable cleaning steps; stratified splits.
 - ``course_lib.encoder``: a BERT-style encoder and an encoder-decoder Transformer.
 - ``course_lib.baselines``: LSTM, GRU and 1-D CNN models sized to a parameter budget.
 - ``course_lib.metrics``, ``course_lib.ngram_lm``: perplexity, accuracy/F1, BLEU, ROUGE,
@@ -24,16 +24,16 @@ Each module holds one concern; the notebooks import from here rather than copyin
 - ``course_lib.plots``: loss curves, learning-rate schedules, confusion matrices.
 - ``course_lib.model_io``, ``course_lib.memory``: safe model loading and input checks; memory
   estimates before training.
-- ``course_lib.classification``: WordPiece for the classifier, masked-language-model
+- ``course_lib.chapters.ch08_text_classification``: WordPiece for the classifier, masked-language-model
   pretraining, fine-tuning and prediction (chapter 08).
-- ``course_lib.seq2seq``: sentence-pair pipelines, training, beam search for the encoder-decoder;
+- ``course_lib.chapters.ch10_translation_and_summarization``: sentence-pair pipelines, training, beam search for the encoder-decoder;
   extractive summarization baselines (chapter 10).
-- ``course_lib.qa``: the SQuAD metric, WordPiece with offsets, stride windows, the span model and
+- ``course_lib.chapters.ch11_question_answering``: the SQuAD metric, WordPiece with offsets, stride windows, the span model and
   its decoding, a lexical baseline (chapter 11).
-- ``course_lib.backends``: the course GPT under another Keras backend, in a subprocess;
-  ``course_lib.faq``: 6·N·D training-time estimates and loss-curve diagnoses (chapters 12, 14).
-- ``course_lib.scaling``, ``course_lib.distillation``, ``course_lib.fairness``,
-  ``course_lib.interpretability``: FLOP and memory counts with power-law fits, knowledge
+- ``course_lib.chapters.ch12_tools``: the course GPT under another Keras backend, in a subprocess;
+  ``course_lib.chapters.ch14_faq``: 6·N·D training-time estimates and loss-curve diagnoses (chapters 12, 14).
+- ``course_lib.chapters.ch13_challenges``, ``course_lib.chapters.ch13_challenges``, ``course_lib.chapters.ch13_challenges``,
+  ``course_lib.chapters.ch13_challenges``: FLOP and memory counts with power-law fits, knowledge
   distillation, WEAT and template probes, integrated gradients and controlled generation
   (chapter 13).
 - ``course_lib.tooling.results``: per-profile records and each chapter's key figures;

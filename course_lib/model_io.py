@@ -22,7 +22,10 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -149,6 +152,52 @@ def _check_archive(path: Path) -> None:
         )
 
 
+# A module name as Keras records it for a registered class: course_lib's, dotted, nothing else.
+_COURSE_MODULE = re.compile(r"course_lib(\.[a-z_][a-z0-9_]*)+")
+
+
+def _defining_modules(config) -> set[str]:
+    """The ``course_lib`` modules that define the registered classes named in a model config."""
+    found = set()
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            module = item.get("module")
+            if item.get("registered_name") and isinstance(module, str) \
+                    and _COURSE_MODULE.fullmatch(module):
+                found.add(module)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _import_defining_modules(path: Path) -> None:
+    """Imports the course modules whose classes the file uses, so they are registered.
+
+    Each course class registers itself with Keras when its module is imported; the file's
+    ``config.json`` records that module beside every class. Reading it here means loading a
+    model needs no import list in this module (and no import of the training code), and a
+    model of any chapter loads in a fresh process. Only names inside the ``course_lib``
+    package are imported: a file cannot make this import anything else.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:
+        raise ModelFileError(f"{path}: its config.json cannot be read ({exc}).") from exc
+    for module in sorted(_defining_modules(config)):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ModelFileError(
+                f"{path} uses classes from {module}, which cannot be imported ({exc}). The "
+                "file was saved by another version of the course: rebuild the model in code "
+                "and load only its weights with model.load_weights(path)."
+            ) from exc
+
+
 def _safe_mode_scope():
     """A scope that forces safe mode on, even after ``keras.config.enable_unsafe_deserialization``.
 
@@ -171,8 +220,9 @@ def load_model(path, *, custom_objects=None, compile=True) -> keras.Model:
     Args:
         path: the ``.keras`` file.
         custom_objects: optional dict of custom classes or functions, as for
-            ``keras.saving.load_model``. The course's layers and ``GPT`` register themselves
-            when ``course_lib.gpt`` is imported; this function imports it.
+            ``keras.saving.load_model``. The course's classes register themselves with Keras
+            when their module is imported; this function imports the ``course_lib`` modules
+            that the file's configuration names, and no others.
         compile: also restore the optimizer and loss the model was saved with.
 
     Returns:
@@ -189,9 +239,6 @@ def load_model(path, *, custom_objects=None, compile=True) -> keras.Model:
 
     >>> model = load_model("checkpoints/ckpt-002000.keras")  # doctest: +SKIP
     """
-    import course_lib.gpt  # noqa: F401  (registers GPT and the course's layers with Keras)
-    import course_lib.training  # noqa: F401  (registers the learning-rate schedule)
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -199,6 +246,7 @@ def load_model(path, *, custom_objects=None, compile=True) -> keras.Model:
             "(course_lib.model_io.save_model(model, path))."
         )
     _check_archive(path)
+    _import_defining_modules(path)
     try:
         with _safe_mode_scope():
             return keras.saving.load_model(

@@ -1,10 +1,10 @@
-"""course_lib.backends: the GPT's logits recomputed in a subprocess under a chosen backend."""
+"""course_lib.chapters.ch12_tools: the GPT's logits recomputed in a subprocess under a chosen backend."""
 
 import numpy as np
 import pytest
 from keras import ops
 
-from course_lib import backends
+from course_lib.chapters import ch12_tools as backends
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.reproducibility import seed_everything
 

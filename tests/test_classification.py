@@ -1,4 +1,4 @@
-"""course_lib.classification: WordPiece vocabulary, preprocessing, padding masks, the MLM head
+"""course_lib.chapters.ch08_text_classification: WordPiece vocabulary, preprocessing, padding masks, the MLM head
 and loss against hand computations, fine-tuning (a tiny overfit), save/load, GloVe rows,
 evaluation against scikit-learn, and the offline preset guard."""
 
@@ -11,7 +11,7 @@ import pytest
 import sklearn.metrics
 import tensorflow as tf
 
-from course_lib import classification as cl
+from course_lib.chapters import ch08_text_classification as cl
 from course_lib.encoder import EncoderConfig, TransformerClassifier
 
 CORPUS = [

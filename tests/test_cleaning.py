@@ -1,4 +1,4 @@
-"""course_lib.cleaning: each step on hand-made cases, MinHash against exact Jaccard, pipelines."""
+"""course_lib.chapters.ch03_data_preparation: each step on hand-made cases, MinHash against exact Jaccard, pipelines."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import jaccard_score
 
-from course_lib.cleaning import (
+from course_lib.chapters.ch03_data_preparation import (
     STOPWORDS,
     Filter,
     Map,

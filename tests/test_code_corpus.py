@@ -1,11 +1,11 @@
-"""course_lib.code_corpus: the standard library as a code corpus."""
+"""course_lib.chapters.ch09_generation_and_dialogue: the standard library as a code corpus."""
 
 import sysconfig
 from pathlib import Path
 
 import pytest
 
-from course_lib.code_corpus import (
+from course_lib.chapters.ch09_generation_and_dialogue import (
     LICENSE,
     license_text,
     load_stdlib_code,

@@ -1,9 +1,9 @@
-"""course_lib.dialogue: turn formatting, context truncation and chat()."""
+"""course_lib.chapters.ch09_generation_and_dialogue: turn formatting, context truncation and chat()."""
 
 import numpy as np
 import pytest
 
-from course_lib.dialogue import (
+from course_lib.chapters.ch09_generation_and_dialogue import (
     END_OF_TEXT,
     END_OF_TURN,
     SPEAKER_A,

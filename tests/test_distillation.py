@@ -1,4 +1,4 @@
-"""course_lib.distillation: the loss against a NumPy hand computation and Keras's KL divergence,
+"""course_lib.chapters.ch13_challenges: the loss against a NumPy hand computation and Keras's KL divergence,
 its limits (T = 1, alpha = 0), its gradient, and one distillation step with the course Trainer."""
 
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_lib import distillation as dist
+from course_lib.chapters import ch13_challenges as dist
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.training import LMBatches, TrainConfig, Trainer
 

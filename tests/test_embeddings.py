@@ -1,4 +1,4 @@
-"""Word2Vec, GloVe and embedding evaluation from course_lib.embeddings, on tiny fixed inputs."""
+"""Word2Vec, GloVe and embedding evaluation from course_lib.chapters.ch02_representations, on tiny fixed inputs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from course_lib.embeddings import (
+from course_lib.chapters.ch02_representations import (
     GloVe,
     GloVeData,
     SkipGramData,

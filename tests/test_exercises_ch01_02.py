@@ -72,14 +72,13 @@ def test_neuron_gradient_matches_a_finite_difference():
 
 
 # ------------------------------------------------------------------------------------------
-# course_lib.nn_basics, which the chapter-01 exercises and their checks build on
+# course_lib.chapters.ch01_foundations, which the chapter-01 exercises and their checks build on
 
 
 def test_hand_gradients_match_finite_differences():
     import numpy as np
 
-    from course_lib import nn_basics as nb
-
+    from course_lib.chapters import ch01_foundations as nb
     rng = np.random.default_rng(0)
     params = nb.init_two_layer(4, 5, 3, seed=1)
     X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, size=7)
@@ -100,8 +99,7 @@ def test_hand_gradients_match_finite_differences():
 
 
 def test_parameter_count_formulas():
-    from course_lib import nn_basics as nb
-
+    from course_lib.chapters import ch01_foundations as nb
     assert nb.dense_param_count([784, 256, 10]) == 203_530
     assert nb.transformer_layer_params(768)["total"] == 12 * 768**2 + 13 * 768
     assert nb.gpt_param_count(12, 768, 50257, 1024)["total"] == 124_439_808  # GPT-2 small

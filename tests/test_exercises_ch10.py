@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
+from course_lib.chapters.ch10_translation_and_summarization import centrality_scores
 from course_lib.exercises import ch10 as ex
-from course_lib.seq2seq import centrality_scores
 
 
 def run(check, answer, capsys):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from course_lib.chapters.ch13_challenges import weat_effect_size
 from course_lib.exercises import ch13 as ex
-from course_lib.fairness import weat_effect_size
 
 
 def run(check, answer, capsys):

@@ -1,4 +1,4 @@
-"""course_lib.fairness: WEAT against a hand computation, permutation p-values that behave as
+"""course_lib.chapters.ch13_challenges: WEAT against a hand computation, permutation p-values that behave as
 they must, and the template probe."""
 
 import itertools
@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from course_lib import fairness
+from course_lib.chapters import ch13_challenges as fairness
 
 
 def cos(u, v):

@@ -1,4 +1,4 @@
-"""course_lib.faq: training-time estimates checked by hand, loss-curve diagnoses."""
+"""course_lib.chapters.ch14_faq: training-time estimates checked by hand, loss-curve diagnoses."""
 
 import json
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import entropy
 
-from course_lib import faq
+from course_lib.chapters import ch14_faq as faq
 from course_lib.gpt import GPTConfig
 
 

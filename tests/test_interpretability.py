@@ -1,4 +1,4 @@
-"""course_lib.interpretability: integrated gradients against closed forms and its completeness
+"""course_lib.chapters.ch13_challenges: integrated gradients against closed forms and its completeness
 on a small Keras model, gradient × input, GPT attention maps, and controlled generation."""
 
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from course_lib import interpretability as interp
+from course_lib.chapters import ch13_challenges as interp
 from course_lib.gpt import GPT, GPTConfig
 
 

@@ -87,7 +87,7 @@ def test_welcome_course_map_lists_every_chapter_of_the_outline():
 
 @pytest.mark.skipif(not (SEED / "source-document.zh.md").exists(), reason="source absent")
 def test_glossary_chinese_terms_come_from_the_source_document():
-    from course_lib.glossary import GLOSSARY
+    from course_lib.chapters.ch00_welcome import GLOSSARY
 
     doc = (SEED / "source-document.zh.md").read_text(encoding="utf-8")
     assert len(GLOSSARY) >= 20

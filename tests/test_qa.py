@@ -1,4 +1,4 @@
-"""course_lib.qa: the official SQuAD metric on hand-worked cases, WordPiece with offsets against
+"""course_lib.chapters.ch11_question_answering: the official SQuAD metric on hand-worked cases, WordPiece with offsets against
 keras-hub, stride windows, span decoding against brute force, the span model and a tiny
 overfit, the lexical baseline."""
 
@@ -9,7 +9,7 @@ import keras_hub
 import numpy as np
 import pytest
 
-from course_lib import qa
+from course_lib.chapters import ch11_question_answering as qa
 from course_lib.encoder import EncoderConfig
 
 # --------------------------------------------------------------------------------- the metric

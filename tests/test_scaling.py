@@ -1,4 +1,4 @@
-"""course_lib.scaling: FLOP counts against a hand count and the compiled XLA program, memory per
+"""course_lib.chapters.ch13_challenges: FLOP counts against a hand count and the compiled XLA program, memory per
 parameter against Keras's own variables, power-law fits against known curves."""
 
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_lib import scaling
+from course_lib.chapters import ch13_challenges as scaling
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.memory import estimate_training_memory
 

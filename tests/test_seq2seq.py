@@ -1,4 +1,4 @@
-"""course_lib.seq2seq: the pair pipeline, greedy and beam decoding, summarization baselines."""
+"""course_lib.chapters.ch10_translation_and_summarization: the pair pipeline, greedy and beam decoding, summarization baselines."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_lib import seq2seq as s2s
+from course_lib.chapters import ch10_translation_and_summarization as s2s
 from course_lib.encoder import Seq2SeqConfig, Seq2SeqTransformer, greedy_decode
 from course_lib.tokenizers import BPETokenizer
 

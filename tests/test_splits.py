@@ -1,10 +1,10 @@
-"""course_lib.splits: exact sizes, stratification, determinism, and sklearn as a reference."""
+"""course_lib.chapters.ch03_data_preparation: exact sizes, stratification, determinism, and sklearn as a reference."""
 
 import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from course_lib.splits import (
+from course_lib.chapters.ch03_data_preparation import (
     allocate,
     balance_table,
     label_balance,

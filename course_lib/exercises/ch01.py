@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 
+from course_lib.chapters.ch01_foundations import dense_param_count, gpt_param_count
 from course_lib.exercises.checks import as_number
 from course_lib.exercises.checks import correct as _ok
 from course_lib.exercises.checks import not_yet as _wrong
-from course_lib.nn_basics import dense_param_count, gpt_param_count
 
 # Shared inputs, so the notebook shows exactly what the check uses.
 MLP_SIZES = (784, 256, 10)

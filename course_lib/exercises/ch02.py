@@ -86,7 +86,7 @@ def check_glove_weight(answer) -> bool:
     ❌ Not yet: 0.25 is x / x_max without the exponent. Hint: raise it to the power alpha = 0.75.
     False
     """
-    from course_lib.embeddings import glove_weight
+    from course_lib.chapters.ch02_representations import glove_weight
 
     value = _number(answer, "f(x)")
     if value is None:
@@ -117,7 +117,7 @@ def check_skipgram_pairs(answer) -> bool:
     """
     import numpy as np
 
-    from course_lib.embeddings import skipgram_pairs
+    from course_lib.chapters.ch02_representations import skipgram_pairs
 
     value = _number(answer, "the number of pairs")
     if value is None:

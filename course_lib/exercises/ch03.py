@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from course_lib.cleaning import jaccard, shingles
+from course_lib.chapters.ch03_data_preparation import jaccard, shingles
 from course_lib.exercises.checks import is_number, verdict
 
 __all__ = [
@@ -70,7 +70,7 @@ JACCARD_PAIR = ("Do you like football?", "do you like the NFL?")
 
 def check_jaccard(value) -> bool:
     """Checks the Jaccard similarity of the 3-character shingle sets of ``JACCARD_PAIR``
-    (lower-cased, punctuation dropped, as ``course_lib.cleaning.shingles`` does).
+    (lower-cased, punctuation dropped, as ``course_lib.chapters.ch03_data_preparation.shingles`` does).
 
     Args:
         value: the learner's number.

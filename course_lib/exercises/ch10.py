@@ -2,7 +2,7 @@
 
 Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
 what is wrong plus a hint) and returns ``True`` or ``False``. The expected values come from the
-course library (`course_lib.seq2seq`, `course_lib.metrics`), so an exercise and the chapter can
+course library (`course_lib.chapters.ch10_translation_and_summarization`, `course_lib.metrics`), so an exercise and the chapter can
 never disagree.
 
 Example:
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from course_lib import seq2seq
+from course_lib.chapters import ch10_translation_and_summarization as seq2seq
 from course_lib.exercises.checks import as_number
 from course_lib.exercises.checks import correct as _ok
 from course_lib.exercises.checks import not_yet as _wrong
@@ -205,7 +205,7 @@ def check_rouge_1(answer):
 def check_centrality(fn):
     """Exercise 10.5: a function `units -> scores` giving degree centrality with TF-IDF cosine.
 
-    Compared with `course_lib.seq2seq.centrality_scores` on `CENTRALITY_UNITS` and on a second,
+    Compared with `course_lib.chapters.ch10_translation_and_summarization.centrality_scores` on `CENTRALITY_UNITS` and on a second,
     hidden set of units.
 
     Args:

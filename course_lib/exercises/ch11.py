@@ -2,7 +2,7 @@
 
 Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
 what is wrong plus a hint) and returns ``True`` or ``False``. The expected values come from
-`course_lib.qa`, so an exercise and the chapter can never disagree.
+`course_lib.chapters.ch11_question_answering`, so an exercise and the chapter can never disagree.
 
 Example:
 
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from course_lib import qa
+from course_lib.chapters import ch11_question_answering as qa
 from course_lib.exercises.checks import as_number
 from course_lib.exercises.checks import correct as _ok
 from course_lib.exercises.checks import not_yet as _wrong
@@ -187,7 +187,7 @@ def _cases():
 def check_span_decoder(fn):
     """Exercise 11.4: the learner's `fn(start_logits, end_logits, max_answer_tokens)` must
     return the best `(start, end)` with start ≤ end and end − start + 1 ≤ max_answer_tokens,
-    as `course_lib.qa.best_span` does (every position allowed).
+    as `course_lib.chapters.ch11_question_answering.best_span` does (every position allowed).
 
     Args:
         fn: the learner's function.

@@ -2,7 +2,7 @@
 
 Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
 what is wrong plus a hint) and returns ``True`` or ``False``. The expected values come from the
-course library (`course_lib.scaling`, `course_lib.fairness`), so an exercise and the chapter can
+course library (`course_lib.chapters.ch13_challenges`, `course_lib.chapters.ch13_challenges`), so an exercise and the chapter can
 never disagree.
 
 Example:
@@ -18,11 +18,10 @@ import math
 
 import numpy as np
 
+from course_lib.chapters.ch13_challenges import parameter_memory, training_flops, weat_effect_size
 from course_lib.exercises.checks import as_number
 from course_lib.exercises.checks import correct as _ok
 from course_lib.exercises.checks import not_yet as _wrong
-from course_lib.fairness import weat_effect_size
-from course_lib.scaling import parameter_memory, training_flops
 
 __all__ = [
     "EX1_PARAMETERS",

@@ -2,7 +2,7 @@
 
 Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
 what is wrong plus a hint) and returns ``True`` or ``False``. The expected values come from
-`course_lib.faq`, so an exercise and the chapter can never disagree.
+`course_lib.chapters.ch14_faq`, so an exercise and the chapter can never disagree.
 
 Example:
 
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from course_lib import faq
+from course_lib.chapters import ch14_faq as faq
 from course_lib.exercises.checks import as_number
 from course_lib.exercises.checks import correct as _ok
 from course_lib.exercises.checks import not_yet as _wrong

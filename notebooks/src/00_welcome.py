@@ -233,7 +233,7 @@ except ValueError as err:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.glossary import glossary_markdown
+from course_lib.chapters.ch00_welcome import glossary_markdown
 
 display(Markdown(glossary_markdown()))
 

@@ -35,7 +35,7 @@ from IPython.display import Markdown, display
 from sklearn.model_selection import train_test_split
 
 from course_lib import data
-from course_lib import nn_basics as nb
+from course_lib.chapters import ch01_foundations as nb
 from course_lib.exercises import ch01 as ex
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
@@ -329,7 +329,7 @@ tape_grads = {k: g.numpy() for k, g in zip(tf_params, tape.gradient(tf_loss, lis
 # tiny $\varepsilon$ and watch the loss, $\partial L / \partial \theta \approx
 # (L(\theta + \varepsilon) - L(\theta - \varepsilon)) / 2\varepsilon$. It is far too slow for
 # training (two forward passes per parameter) but perfect for checking.
-# `course_lib.nn_basics` holds this function, and the same network's forward pass and
+# `course_lib.chapters.ch01_foundations` holds this function, and the same network's forward pass and
 # gradients as tested library code.
 
 # %%
@@ -345,7 +345,7 @@ pairs = {
     "by hand  vs finite differences": (hand, numeric),
     "GradientTape vs finite differences": (tape_grads, numeric),
     "by hand  vs GradientTape": (hand, tape_grads),
-    "by hand  vs course_lib.nn_basics": (hand, nb.two_layer_gradients(params, X_small, y_small)),
+    "by hand  vs course_lib.chapters.ch01_foundations": (hand, nb.two_layer_gradients(params, X_small, y_small)),
 }
 for name, (a, b) in pairs.items():
     err = nb.max_relative_error(a, b)

@@ -43,7 +43,7 @@ from sklearn.model_selection import train_test_split
 
 import course_lib
 from course_lib import data
-from course_lib import embeddings as emb
+from course_lib.chapters import ch02_representations as emb
 from course_lib.exercises import ch02 as ex
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
@@ -385,7 +385,7 @@ for power in (1.0, 0.75, 0.0):
 # %% [markdown]
 # ### 3.3 Training
 #
-# `course_lib.embeddings.Word2Vec` is a Keras model with two embedding tables (center and
+# `course_lib.chapters.ch02_representations.Word2Vec` is a Keras model with two embedding tables (center and
 # context vectors); its output for a center word and $1 + k$ candidates is the $1 + k$ dot
 # products, trained with sigmoid cross-entropy against labels $(1, 0, \dots, 0)$.
 # `SkipGramData` draws new windows, subsampling and noise words every epoch and feeds them
@@ -520,7 +520,7 @@ print(f"x_max = {GLOVE_X_MAX:g}: weight 1 for {(glove_data.weight == 1).mean():.
 print(f"x_max = 100: weight below 0.2 for {(emb.glove_weight(cooc.data, 100) < 0.2).mean():.1%}")
 
 # %% [markdown]
-# `course_lib.embeddings.GloVe` holds the two vector tables and the two bias tables; its
+# `course_lib.chapters.ch02_representations.GloVe` holds the two vector tables and the two bias tables; its
 # output is $w_i^\top \tilde w_j + b_i + \tilde b_j$. `GloVeData` feeds $(i, j)$, $\log X_{ij}$
 # and $f(X_{ij})$, which Keras uses as a per-example weight of the squared error, so the loss
 # is exactly $J$ on each batch. AdaGrad, as in the paper; the final vector of a word is
@@ -560,7 +560,7 @@ plot_projection(glove_vectors, "GloVe (ours): PCA projection")
 # For the first two we report Spearman's rank correlation between the cosine similarities
 # and the human scores (1 = same order). Pairs or questions with a word outside a model's
 # vocabulary are skipped, and the coverage is reported beside each number. Our Spearman is
-# `course_lib.embeddings.spearman`; it must equal SciPy's:
+# `course_lib.chapters.ch02_representations.spearman`; it must equal SciPy's:
 
 # %%
 # NBVAL_CHECK_OUTPUT

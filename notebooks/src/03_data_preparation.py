@@ -130,7 +130,7 @@ print(f"{len(raw):,} documents, {sum(map(len, raw)):,} characters")
 print({name: len(docs) for name, docs in crawl.items()})
 
 # %% [markdown]
-# Each cleaning function lives in `course_lib.cleaning`. A **map** step rewrites every
+# Each cleaning function lives in `course_lib.chapters.ch03_data_preparation`. A **map** step rewrites every
 # document (`str → str`); a **filter** step looks at the whole list and returns which
 # documents to keep (`list → boolean mask`). `clean(texts, steps)` runs steps in order and
 # reports, for each, how many documents it changed or removed. We run them one at a time
@@ -138,8 +138,8 @@ print({name: len(docs) for name, docs in crawl.items()})
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from course_lib import cleaning
-from course_lib.cleaning import Filter, Map, clean
+from course_lib.chapters import ch03_data_preparation as cleaning
+from course_lib.chapters.ch03_data_preparation import Filter, Map, clean
 
 
 def show_step(step, texts):
@@ -599,12 +599,12 @@ for i in (0, -1):
 # A **stratified split** shuffles each class on its own and cuts it at the same fractions
 # (here 80% train, 10% validation, 10% test), so each split keeps the label balance of the
 # whole. It is seeded: the same seed gives the same split on every machine, which is what
-# makes a reported test score reproducible. `course_lib.splits.stratified_split` does it;
+# makes a reported test score reproducible. `course_lib.chapters.ch03_data_preparation.stratified_split` does it;
 # scikit-learn's `train_test_split(..., stratify=labels)` is the reference.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from course_lib.splits import balance_table, random_split, stratified_split
+from course_lib.chapters.ch03_data_preparation import balance_table, random_split, stratified_split
 
 train_idx, val_idx, test_idx = stratified_split(labels, (0.8, 0.1, 0.1), seed=seed)
 display(Markdown(balance_table(labels, [train_idx, val_idx, test_idx],

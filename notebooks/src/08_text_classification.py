@@ -40,8 +40,8 @@ from IPython.display import Markdown, display
 from sklearn.model_selection import train_test_split
 
 import course_lib
-from course_lib import classification as cl
 from course_lib.baselines import CNNClassifier
+from course_lib.chapters import ch08_text_classification as cl
 from course_lib.data import load_glove, load_rt_polarity, load_topical_chat
 from course_lib.encoder import EncoderConfig, TransformerClassifier
 from course_lib.exercises import ch08 as ex

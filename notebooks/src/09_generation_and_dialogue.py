@@ -39,7 +39,9 @@ from IPython.display import Markdown, display
 from keras import ops
 
 import course_lib
-from course_lib import code_corpus, decoding, dialogue
+from course_lib import decoding
+from course_lib.chapters import ch09_generation_and_dialogue as code_corpus
+from course_lib.chapters import ch09_generation_and_dialogue as dialogue
 from course_lib.data import load_tiny_shakespeare, load_topical_chat
 from course_lib.exercises import ch09 as ex
 from course_lib.generation import generate, generate_text, top_k_filter, top_p_filter
@@ -536,7 +538,7 @@ for i, opening in enumerate(["JULIET:\nO gentle night,", "HAMLET:\nShall I compa
 # ## 4. Code
 #
 # The document's second example is code. Every Python installation carries a corpus of good
-# Python: the standard library's own `.py` files. `course_lib.code_corpus` reads them from the
+# Python: the standard library's own `.py` files. `course_lib.chapters.ch09_generation_and_dialogue` reads them from the
 # running interpreter's library folder, in a fixed order, up to a size the profile chooses.
 # The code belongs to the Python Software Foundation and is used here under the PSF License
 # Version 2 (SPDX `PSF-2.0`); nothing is copied into the course repository.

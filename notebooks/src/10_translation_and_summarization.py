@@ -36,7 +36,7 @@ import tensorflow as tf
 from IPython.display import Markdown, display
 from rouge_score import rouge_scorer
 
-from course_lib import seq2seq as s2s
+from course_lib.chapters import ch10_translation_and_summarization as s2s
 from course_lib.data import load_dialogsum, load_spa_eng
 from course_lib.encoder import Seq2SeqConfig, Seq2SeqTransformer, greedy_decode
 from course_lib.exercises import ch10 as ex
@@ -246,7 +246,7 @@ plt.show()
 # a token, appends it, and asks again, until it writes `[END]`. **Greedy decoding** takes the
 # most likely token each time. **Beam search** keeps the `W` most likely partial translations
 # (chapter 09 explains it on a language model); for an encoder-decoder the beams share the
-# encoder output, so `course_lib.seq2seq.beam_search` encodes each sentence once and runs all
+# encoder output, so `course_lib.chapters.ch10_translation_and_summarization.beam_search` encodes each sentence once and runs all
 # `B × W` beams as one decoder batch. Finished hypotheses are ranked by
 # `log p / length^α`; without this **length penalty** (α = 0) short outputs win, since every
 # extra token lowers the summed log-probability.

@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
 
-from course_lib import qa
+from course_lib.chapters import ch11_question_answering as qa
 from course_lib.data import load_squad_dev
 from course_lib.encoder import EncoderConfig
 from course_lib.exercises import ch11 as ex
@@ -115,7 +115,7 @@ print(f"\nQ: {example['question']}\ngold answers: {example['answers']}\n"
 #   recall = shared / gold words, F1 = 2PR / (P + R);
 #
 # each taken as the **maximum over the gold answers** of the question, then averaged (and
-# reported in percent). `course_lib.qa` reproduces the script; the unit tests check it on
+# reported in percent). `course_lib.chapters.ch11_question_answering` reproduces the script; the unit tests check it on
 # hand-worked cases like these:
 
 # %%
@@ -189,7 +189,7 @@ print(f"chosen window {best_window}, max_answer_words {best_words}; test EM "
 # with its capitals and punctuation. So the tokenizer keeps, for every token, the characters
 # `[start, end)` it came from. We train a **WordPiece** vocabulary (BERT's tokenizer; the
 # learner is TensorFlow Text's, the one behind keras-hub's `compute_word_piece_vocabulary`) on
-# the training articles only; `course_lib.qa.QATokenizer` splits words into the longest
+# the training articles only; `course_lib.chapters.ch11_question_answering.QATokenizer` splits words into the longest
 # vocabulary pieces, exactly as keras-hub's `WordPieceTokenizer` does (a unit test compares
 # them), and keeps the offsets.
 

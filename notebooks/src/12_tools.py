@@ -40,7 +40,8 @@ from IPython.display import Markdown, display
 from keras import ops
 
 import course_lib
-from course_lib import backends, metrics
+from course_lib import metrics
+from course_lib.chapters import ch12_tools as backends
 from course_lib.data import load_tiny_shakespeare
 from course_lib.exercises import ch12 as ex
 from course_lib.gpt import GPT, GPTConfig
@@ -76,7 +77,7 @@ SUBPROCESS_TIMEOUT = 300  # seconds; a fresh process imports a whole framework
 # | **Keras 3** (not in the document; since 2023 it runs on TensorFlow, JAX *or* PyTorch) | layers, models, `fit`, saving; one model code for three backends | every model: `course_lib.gpt`, `course_lib.encoder`, `course_lib.baselines` |
 # | **PyTorch** | the other large tensor library; most research code and most published checkpoints | not installed; section 3 runs the course GPT on it when it is, and section 2 shows the same step in PyTorch code |
 # | **Hugging Face Transformers** | thousands of pretrained models (BERT, GPT-2, T5, Llama …) with their tokenizers, mostly on PyTorch | not installed; **keras-hub** takes its place: the same architectures and tokenizers, in Keras 3 (chapter 09 checks our samplers against it; chapter 03 trains its WordPiece vocabulary) |
-# | **spaCy** | fast production pipelines: tokenization, part-of-speech tags, named entities, dependency parses | not installed; the course's text cleaning (`course_lib.cleaning`) and NLTK's rule-based tokenizers cover what the chapters need |
+# | **spaCy** | fast production pipelines: tokenization, part-of-speech tags, named entities, dependency parses | not installed; the course's text cleaning (`course_lib.chapters.ch03_data_preparation`) and NLTK's rule-based tokenizers cover what the chapters need |
 # | **NLTK** | the classic teaching toolkit: tokenizers, stemmers, corpora, BLEU, n-gram language models | installed; the reference that chapters 03, 07 and 09 check our tokenizers, BLEU and n-gram models against (section 4) |
 #
 # Which of them does this environment have? The versions come from the installed packages;
@@ -207,7 +208,7 @@ print("control, the step moved the weights by more than 1e-3:", moved > 1e-3)
 #
 # A Keras 3 model written with `keras.ops` only should compute the same function on every
 # backend. The backend is fixed when Keras is imported, so we cannot switch inside this
-# notebook; `course_lib.backends.run_gpt_under_backend` starts a fresh Python process with
+# notebook; `course_lib.chapters.ch12_tools.run_gpt_under_backend` starts a fresh Python process with
 # `KERAS_BACKEND` set, builds the same GPT there, loads our weights (as plain NumPy arrays,
 # matched by name and shape), and returns its logits.
 #

@@ -39,7 +39,10 @@ from IPython.display import Markdown, display
 from keras import ops
 
 import course_lib
-from course_lib import distillation, fairness, interpretability, scaling
+from course_lib.chapters import ch13_challenges as distillation
+from course_lib.chapters import ch13_challenges as fairness
+from course_lib.chapters import ch13_challenges as interpretability
+from course_lib.chapters import ch13_challenges as scaling
 from course_lib.data import load_glove, load_rt_polarity, load_tiny_shakespeare
 from course_lib.exercises import ch13 as ex
 from course_lib.gpt import GPT, GPTConfig
@@ -123,7 +126,7 @@ def train_config(steps):
 # (a gradient for the weights and one for the activations), hence the rule of thumb of Kaplan et
 # al. (2020): **training costs C ≈ 6·N·D FLOPs** for N parameters and D tokens.
 #
-# `course_lib.scaling.gpt_forward_flops` counts matmul by matmul. To check it, we ask
+# `course_lib.chapters.ch13_challenges.gpt_forward_flops` counts matmul by matmul. To check it, we ask
 # TensorFlow for the program it compiles (XLA's HLO) and add up the cost of every matrix
 # product in it, forward and training step; `scaling.hlo_matmul_flops` does that from the text.
 
@@ -415,7 +418,7 @@ print(f"our largest run: {runs[-1]['parameters']:,} parameters on "
 # The distribution says more than the label: after "thou ar" the teacher gives "t" 0.9 and "e"
 # a little, and that "e" teaches the student something one label never does. The factor T²
 # keeps the soft term's gradients as large as the hard term's. First, the loss from its
-# formula, by hand, against `course_lib.distillation`:
+# formula, by hand, against `course_lib.chapters.ch13_challenges`:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -1023,7 +1026,7 @@ ex.check_soft_probability(answer_soft_probability)
 # %% [markdown]
 # **Exercise 4.** Compute the WEAT effect size d for the 2-d vectors `ex.EX4_X`, `ex.EX4_Y`
 # (targets) and `ex.EX4_A`, `ex.EX4_B` (attributes), with the formula of 3.1 (sample standard
-# deviation). Use NumPy, not `course_lib.fairness`.
+# deviation). Use NumPy, not `course_lib.chapters.ch13_challenges`.
 
 # %%
 answer_effect_size = None  # your answer

@@ -41,7 +41,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 import course_lib
-from course_lib import decoding, faq, metrics
+from course_lib import decoding, metrics
+from course_lib.chapters import ch14_faq as faq
 from course_lib.data import load_rt_polarity, load_tiny_shakespeare
 from course_lib.exercises import ch14 as ex
 from course_lib.gpt import GPT, GPTConfig
@@ -351,7 +352,7 @@ for ch, figs in other.items():
 #
 # Two reference lines: **ln V** (the loss of a uniform guess, where every run starts) and the
 # **unigram entropy** of the training text (what a model that only learns character
-# frequencies reaches). `course_lib.faq.diagnose_loss` reads each curve against them.
+# frequencies reaches). `course_lib.chapters.ch14_faq.diagnose_loss` reads each curve against them.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -8,7 +8,7 @@
 # %%
 import numpy as np
 
-from course_lib import nn_basics as nb
+from course_lib.chapters import ch01_foundations as nb
 from course_lib.exercises import ch01 as ex
 
 # %% [markdown]

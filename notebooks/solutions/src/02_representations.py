@@ -9,7 +9,7 @@
 import numpy as np
 
 from course_lib import data
-from course_lib import embeddings as emb
+from course_lib.chapters import ch02_representations as emb
 from course_lib.exercises import ch02 as ex
 
 # %% [markdown]

@@ -10,7 +10,7 @@ import html
 import re
 from collections import Counter
 
-from course_lib import cleaning
+from course_lib.chapters import ch03_data_preparation as cleaning
 from course_lib.exercises import ch03 as ex
 from course_lib.tokenizers import bytes_to_unicode, pretokenize
 

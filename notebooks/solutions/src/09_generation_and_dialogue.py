@@ -6,7 +6,7 @@
 # the chapter. Try the exercises in the chapter first.
 
 # %%
-from course_lib import dialogue
+from course_lib.chapters import ch09_generation_and_dialogue as dialogue
 from course_lib.exercises import ch09 as ex
 
 # %% [markdown]

@@ -8,7 +8,7 @@
 # %%
 import numpy as np
 
-from course_lib import qa
+from course_lib.chapters import ch11_question_answering as qa
 from course_lib.exercises import ch11 as ex
 
 # %% [markdown]

@@ -4,7 +4,7 @@ Keras 3 runs the same model code on TensorFlow, JAX or PyTorch. The backend is c
 process, by the ``KERAS_BACKEND`` environment variable, before Keras is imported; a notebook
 that already runs on TensorFlow cannot switch. So :func:`run_gpt_under_backend` writes the
 model's configuration, its weights (plain NumPy arrays) and the input ids to a temporary folder,
-starts ``python -m course_lib.backends <folder>`` with ``KERAS_BACKEND`` set, and reads back the
+starts ``python -m course_lib.chapters.ch12_tools <folder>`` with ``KERAS_BACKEND`` set, and reads back the
 logits the other process computed. Identical logits for identical weights prove that the
 architecture, the weight transfer and every op the model uses mean the same thing there.
 
@@ -223,7 +223,7 @@ def run_gpt_under_backend(backend, config, weights, token_ids, *, timeout=300.0)
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "course_lib.backends", str(folder)],
+                [sys.executable, "-m", "course_lib.chapters.ch12_tools", str(folder)],
                 env=env, capture_output=True, text=True, timeout=timeout, check=False,
             )
         except subprocess.TimeoutExpired:
@@ -265,5 +265,5 @@ def _worker(folder: Path) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: KERAS_BACKEND=jax python -m course_lib.backends <folder>")
+        sys.exit("usage: KERAS_BACKEND=jax python -m course_lib.chapters.ch12_tools <folder>")
     _worker(Path(sys.argv[1]))

@@ -5,7 +5,7 @@ occurs there), so a reader can search the document for it.
 
 Example:
 
->>> from course_lib.glossary import GLOSSARY
+>>> from course_lib.chapters.ch00_welcome import GLOSSARY
 >>> next(t for t in GLOSSARY if t.en == "perplexity").zh
 '困惑度'
 """
