@@ -29,9 +29,9 @@ True
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
+from course_lib.config import check_dropout, check_positive_int
 from course_lib.gpt import GPT, GPTConfig
 
 __all__ = [
@@ -49,16 +49,6 @@ __all__ = [
 
 KINDS = ("transformer", "lstm", "gru", "cnn")
 _CELLS = ("lstm", "gru")
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _check_dropout(dropout):
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}; use 0.0 to disable it")
 
 
 def _check_cell(cell):
@@ -114,9 +104,9 @@ class RNNLanguageModel(keras.Model):
     def __init__(self, vocab_size, width, num_layers=1, cell="lstm", dropout=0.0, **kwargs):
         for name, value in (("vocab_size", vocab_size), ("width", width),
                             ("num_layers", num_layers)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         _check_cell(cell)
-        _check_dropout(dropout)
+        check_dropout(dropout)
         super().__init__(**kwargs)
         self.vocab_size, self.width, self.num_layers = int(vocab_size), int(width), num_layers
         self.cell, self.dropout = cell, dropout
@@ -171,8 +161,8 @@ def receptive_field(kernel_size, num_layers):
     >>> receptive_field(3, 5)
     63
     """
-    _check_positive_int("kernel_size", kernel_size)
-    _check_positive_int("num_layers", num_layers)
+    check_positive_int("kernel_size", kernel_size)
+    check_positive_int("num_layers", num_layers)
     return 1 + (kernel_size - 1) * (2**num_layers - 1)
 
 
@@ -185,7 +175,7 @@ def layers_for_context(context_length, kernel_size=3):
     >>> layers_for_context(64, kernel_size=3)
     5
     """
-    _check_positive_int("context_length", context_length)
+    check_positive_int("context_length", context_length)
     if kernel_size < 2:
         raise ValueError(f"kernel_size must be at least 2 to grow the window, got {kernel_size}")
     n = 1
@@ -228,8 +218,8 @@ class CNNLanguageModel(keras.Model):
     def __init__(self, vocab_size, width, num_layers=5, kernel_size=3, dropout=0.0, **kwargs):
         for name, value in (("vocab_size", vocab_size), ("width", width),
                             ("num_layers", num_layers), ("kernel_size", kernel_size)):
-            _check_positive_int(name, value)
-        _check_dropout(dropout)
+            check_positive_int(name, value)
+        check_dropout(dropout)
         super().__init__(**kwargs)
         self.vocab_size, self.width, self.num_layers = int(vocab_size), int(width), num_layers
         self.kernel_size, self.dropout = kernel_size, dropout
@@ -329,9 +319,9 @@ class RNNClassifier(keras.Model):
                  bidirectional=True, dropout=0.0, pad_id=0, **kwargs):
         for name, value in (("vocab_size", vocab_size), ("num_classes", num_classes),
                             ("width", width), ("num_layers", num_layers)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         _check_cell(cell)
-        _check_dropout(dropout)
+        check_dropout(dropout)
         super().__init__(**kwargs)
         self.vocab_size, self.num_classes, self.width = int(vocab_size), int(num_classes), width
         self.num_layers, self.cell, self.bidirectional = num_layers, cell, bidirectional
@@ -415,11 +405,11 @@ class CNNClassifier(keras.Model):
                  dropout=0.0, pad_id=0, **kwargs):
         for name, value in (("vocab_size", vocab_size), ("num_classes", num_classes),
                             ("width", width), ("filters", filters)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         kernel_sizes = tuple(int(k) for k in kernel_sizes)
         if not kernel_sizes or min(kernel_sizes) < 1:
             raise ValueError(f"kernel_sizes must be positive ints, got {kernel_sizes!r}")
-        _check_dropout(dropout)
+        check_dropout(dropout)
         super().__init__(**kwargs)
         self.vocab_size, self.num_classes, self.width = int(vocab_size), int(num_classes), width
         self.filters, self.kernel_sizes = filters, kernel_sizes
@@ -517,7 +507,7 @@ def count_parameters(kind, vocab_size, width, num_layers=None, *, context_length
 
 def _default_layers(kind, num_layers, context_length, kernel_size):
     if num_layers is not None:
-        _check_positive_int("num_layers", num_layers)
+        check_positive_int("num_layers", num_layers)
         return num_layers
     if kind == "transformer":
         return 2
@@ -553,7 +543,7 @@ def width_for_budget(kind, vocab_size, budget, num_layers=None, *, context_lengt
     (118, 99657)
     """
     _check_kind(kind)
-    _check_positive_int("budget", budget)
+    check_positive_int("budget", budget)
     step = _width_step(kind)
     best = None
     width = step

@@ -7,10 +7,10 @@
   which is what BERT's "bidirectional" means.
 - `TransformerClassifier`: the encoder plus a pooled classification head (`[CLS]` or mean
   pooling), for sentiment and other sequence labels.
-- `DecoderBlock`: a pre-norm decoder block with causal self-attention, cross-attention to the
-  encoder output, and the MLP (`keras_hub.layers.TransformerDecoder(normalize_first=True)`).
-- `Seq2SeqTransformer`: encoder + decoder + output head, for translation and summarization;
-  `greedy_decode` generates with it.
+- `Seq2SeqTransformer`: encoder + decoder + output head, for translation and summarization.
+  Its decoder blocks are `TransformerBlock(cross_attention=True)`: causal self-attention,
+  cross-attention to the encoder output, then the MLP (as
+  `keras_hub.layers.TransformerDecoder(normalize_first=True)` with an encoder sequence).
 
 Every model takes a validated config dataclass (`EncoderConfig`, `Seq2SeqConfig`), builds
 itself on construction and saves to / loads from `.keras` files. The blocks use the pre-norm
@@ -28,11 +28,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_lib.config import ConfigMixin, check_dropout, check_positive_int
 from course_lib.layers import (
-    MultiHeadAttention,
     PositionEmbedding,
     SinusoidalPositionEncoding,
     TransformerBlock,
+    default_initializer,
 )
 from course_lib.model_io import ConfigSerialization
 
@@ -40,7 +41,6 @@ __all__ = [
     "EncoderConfig",
     "TransformerEncoder",
     "TransformerClassifier",
-    "DecoderBlock",
     "Seq2SeqConfig",
     "Seq2SeqTransformer",
     "greedy_decode",
@@ -49,22 +49,8 @@ __all__ = [
 _POSITIONS = ("learned", "sinusoidal", "none")
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 def _check_common(config, int_fields):
-    for name in int_fields:
-        _check_positive_int(name, getattr(config, name))
-    if config.width % config.num_heads:
-        suggestion = max(1, round(config.width / config.num_heads)) * config.num_heads
-        raise ValueError(
-            f"width {config.width} is not divisible by num_heads {config.num_heads}; choose a "
-            f"width that is a multiple of {config.num_heads}, e.g. {suggestion}"
-        )
-    if not 0.0 <= config.dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {config.dropout}; use 0.0 to disable")
+    config.check_transformer_fields(int_fields)
     if config.position not in _POSITIONS:
         raise ValueError(
             f"position must be one of {', '.join(map(repr, _POSITIONS))}, got "
@@ -72,10 +58,6 @@ def _check_common(config, int_fields):
         )
     if isinstance(config.pad_id, bool) or not isinstance(config.pad_id, (int, np.integer)):
         raise ValueError(f"pad_id must be an int, got {config.pad_id!r}")
-    if not config.layer_norm_epsilon > 0:
-        raise ValueError(
-            f"layer_norm_epsilon must be > 0, got {config.layer_norm_epsilon}; 1e-5 is usual"
-        )
 
 
 def _block_parameters(c, mlp_ratio, use_bias, cross_attention=False):
@@ -88,10 +70,6 @@ def _block_parameters(c, mlp_ratio, use_bias, cross_attention=False):
     return 2 * layer_norm + attention + mlp
 
 
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)
-
-
 def _residual_init(num_layers):
     # GPT-2: the projections that write into the residual stream are scaled by 1/√(2N), so the
     # stream's variance does not grow with depth.
@@ -100,7 +78,7 @@ def _residual_init(num_layers):
 
 def _make_positions(kind, max_length, width, policy, name):
     if kind == "learned":
-        return PositionEmbedding(max_length, width, initializer=_init(), dtype=policy, name=name)
+        return PositionEmbedding(max_length, width, initializer=default_initializer(), dtype=policy, name=name)
     if kind == "sinusoidal":
         return SinusoidalPositionEncoding(dtype=policy, name=name)
     return None
@@ -124,7 +102,7 @@ def _split_inputs(inputs, names):
 
 
 @dataclasses.dataclass
-class EncoderConfig:
+class EncoderConfig(ConfigMixin):
     """Hyper-parameters of a `TransformerEncoder` (and of `TransformerClassifier`'s encoder).
 
     Args:
@@ -180,15 +158,6 @@ class EncoderConfig:
                 "reserve an id for padding (0 is usual)"
             )
 
-    def to_dict(self):
-        """Returns the fields as a plain dict (JSON-serializable)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, config):
-        """Builds a config from `to_dict()` output; unknown keys raise a `TypeError`."""
-        return cls(**config)
-
     def num_parameters(self):
         """Number of trainable parameters, from the formula (equals `count_params()`).
 
@@ -243,7 +212,7 @@ class TransformerEncoder(ConfigSerialization, keras.Model):
         self.token_embedding = keras.layers.Embedding(
             config.vocab_size,
             config.width,
-            embeddings_initializer=_init(),
+            embeddings_initializer=default_initializer(),
             dtype=policy,
             name="token_embedding",
         )
@@ -255,7 +224,7 @@ class TransformerEncoder(ConfigSerialization, keras.Model):
             self.segment_embedding = keras.layers.Embedding(
                 config.num_segments,
                 config.width,
-                embeddings_initializer=_init(),
+                embeddings_initializer=default_initializer(),
                 dtype=policy,
                 name="segment_embedding",
             )
@@ -269,7 +238,7 @@ class TransformerEncoder(ConfigSerialization, keras.Model):
                 layer_norm_epsilon=config.layer_norm_epsilon,
                 use_bias=config.use_bias,
                 causal=False,
-                kernel_initializer=_init(),
+                kernel_initializer=default_initializer(),
                 output_kernel_initializer=_residual_init(config.num_layers),
                 dtype=policy,
                 name=f"block_{i}",
@@ -379,11 +348,10 @@ class TransformerClassifier(ConfigSerialization, keras.Model):
 
     def __init__(self, config, num_classes, pooling="mean", head_dropout=0.0, **kwargs):
         config = self.coerce_config(config)
-        _check_positive_int("num_classes", num_classes)
+        check_positive_int("num_classes", num_classes)
         if pooling not in _POOLINGS:
             raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
-        if not 0.0 <= head_dropout < 1.0:
-            raise ValueError(f"head_dropout must be in [0, 1), got {head_dropout}")
+        check_dropout(head_dropout, "head_dropout")
         super().__init__(**kwargs)
         self.config = config
         self.num_classes = int(num_classes)
@@ -393,7 +361,7 @@ class TransformerClassifier(ConfigSerialization, keras.Model):
         self.dropout_layer = keras.layers.Dropout(head_dropout)
         # float32: the logits feed a softmax, as in GPT.
         self.head = keras.layers.Dense(
-            self.num_classes, kernel_initializer=_init(), dtype="float32", name="head"
+            self.num_classes, kernel_initializer=default_initializer(), dtype="float32", name="head"
         )
         self.head.build((None, config.width))
         self.built = True
@@ -452,198 +420,8 @@ class TransformerClassifier(ConfigSerialization, keras.Model):
 # ---------------------------------------------------------------------------------------------
 
 
-@keras.saving.register_keras_serializable(package="course_lib")
-class DecoderBlock(keras.layers.Layer):
-    """Pre-norm Transformer decoder block with cross-attention.
-
-    x = x + Dropout(SelfAttention(LN(x), causal));
-    x = x + Dropout(CrossAttention(query=LN(x), key=value=encoder_output));
-    x = x + Dropout(MLP(LN(x))).
-
-    Self-attention lets each target position read the target prefix; cross-attention lets it
-    read the whole source sentence. This is
-    `keras_hub.layers.TransformerDecoder(normalize_first=True, activation="gelu")` with an
-    encoder sequence.
-
-    Args:
-        width: model width C (the encoder output must have it too).
-        num_heads: attention heads H; must divide `width`.
-        mlp_ratio: MLP hidden size as a multiple of `width`.
-        dropout: rate for attention weights and the three residual branches.
-        layer_norm_epsilon: epsilon of the three LayerNorms.
-        use_bias: biases in Dense layers and LayerNorms.
-        kernel_initializer: initializer of the attention and MLP kernels.
-        output_kernel_initializer: initializer of the kernels writing into the residual
-            stream; defaults to `kernel_initializer`.
-        **kwargs: passed to `keras.layers.Layer`.
-
-    Example:
-    ```python
-    block = DecoderBlock(width=32, num_heads=4)
-    y = block(keras.random.normal((2, 7, 32)), keras.random.normal((2, 9, 32)))  # (2, 7, 32)
-    ```
-    """
-
-    def __init__(
-        self,
-        width,
-        num_heads,
-        mlp_ratio=4,
-        dropout=0.0,
-        layer_norm_epsilon=1e-5,
-        use_bias=True,
-        kernel_initializer=None,
-        output_kernel_initializer=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        for arg, value in (("width", width), ("num_heads", num_heads), ("mlp_ratio", mlp_ratio)):
-            _check_positive_int(arg, value)
-        if width % num_heads:
-            raise ValueError(
-                f"width {width} is not divisible by num_heads {num_heads}; choose a width that "
-                f"is a multiple of {num_heads}, e.g. {max(1, width // num_heads) * num_heads}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.width = width
-        self.num_heads = num_heads
-        self.mlp_ratio = mlp_ratio
-        self.dropout = dropout
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer or _init())
-        self.output_kernel_initializer = keras.initializers.get(
-            output_kernel_initializer or self.kernel_initializer
-        )
-        policy = self.dtype_policy
-
-        def norm(name):
-            return keras.layers.LayerNormalization(
-                epsilon=layer_norm_epsilon, center=use_bias, dtype=policy, name=name
-            )
-
-        def attention(name):
-            return MultiHeadAttention(
-                num_heads,
-                width // num_heads,
-                dropout=dropout,
-                use_bias=use_bias,
-                kernel_initializer=_clone(self.kernel_initializer),
-                output_kernel_initializer=_clone(self.output_kernel_initializer),
-                dtype=policy,
-                name=name,
-            )
-
-        self.self_attention_norm = norm("self_attention_norm")
-        self.self_attention = attention("self_attention")
-        self.cross_attention_norm = norm("cross_attention_norm")
-        self.cross_attention = attention("cross_attention")
-        self.mlp_norm = norm("mlp_norm")
-        self.mlp_in = keras.layers.Dense(
-            mlp_ratio * width,
-            activation="gelu",
-            use_bias=use_bias,
-            kernel_initializer=_clone(self.kernel_initializer),
-            dtype=policy,
-            name="mlp_in",
-        )
-        self.mlp_out = keras.layers.Dense(
-            width,
-            use_bias=use_bias,
-            kernel_initializer=_clone(self.output_kernel_initializer),
-            dtype=policy,
-            name="mlp_out",
-        )
-        self.dropouts = [keras.layers.Dropout(dropout, dtype=policy) for _ in range(3)]
-
-    def build(self, x_shape, encoder_output_shape=None):
-        encoder_output_shape = encoder_output_shape or x_shape
-        for norm in (self.self_attention_norm, self.cross_attention_norm, self.mlp_norm):
-            norm.build(x_shape)
-        self.self_attention.build(x_shape)
-        self.cross_attention.build(x_shape, encoder_output_shape)
-        self.mlp_in.build(x_shape)
-        self.mlp_out.build(tuple(x_shape[:-1]) + (self.mlp_ratio * self.width,))
-        self.built = True
-
-    def call(
-        self,
-        x,
-        encoder_output,
-        self_attention_mask=None,
-        cross_attention_mask=None,
-        training=None,
-        return_attention_scores=False,
-    ):
-        """Runs the block.
-
-        Args:
-            x: target vectors `(B, Tt, C)`.
-            encoder_output: source vectors `(B, Ts, C)`.
-            self_attention_mask: extra mask on target keys, broadcastable to
-                `(B, H, Tt, Tt)` (e.g. target padding); the causal mask is always applied.
-            cross_attention_mask: mask on source keys, broadcastable to `(B, H, Tt, Ts)`
-                (source padding: `padding_mask(source_ids, pad_id)`).
-            training: enables dropout.
-            return_attention_scores: also return the weights.
-
-        Returns:
-            `(B, Tt, C)`, or `((B, Tt, C), {"self": (B, H, Tt, Tt), "cross": (B, H, Tt, Ts)})`.
-        """
-        h, self_weights = self.self_attention(
-            self.self_attention_norm(x),
-            attention_mask=self_attention_mask,
-            use_causal_mask=True,
-            training=training,
-            return_attention_scores=True,
-        )
-        x = x + self.dropouts[0](h, training=training)
-        h, cross_weights = self.cross_attention(
-            self.cross_attention_norm(x),
-            value=encoder_output,
-            attention_mask=cross_attention_mask,
-            training=training,
-            return_attention_scores=True,
-        )
-        x = x + self.dropouts[1](h, training=training)
-        h = self.mlp_out(self.mlp_in(self.mlp_norm(x)))  # (B, Tt, 4C) -> (B, Tt, C)
-        x = x + self.dropouts[2](h, training=training)
-        if return_attention_scores:
-            return x, {"self": self_weights, "cross": cross_weights}
-        return x
-
-    def compute_output_shape(self, x_shape, encoder_output_shape=None):
-        return x_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "width": self.width,
-                "num_heads": self.num_heads,
-                "mlp_ratio": self.mlp_ratio,
-                "dropout": self.dropout,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "output_kernel_initializer": keras.initializers.serialize(
-                    self.output_kernel_initializer
-                ),
-            }
-        )
-        return config
-
-
-def _clone(initializer):
-    # An unseeded initializer instance draws its seed once; sharing it would give every layer
-    # the same weights, so each layer gets a copy made from the config.
-    initializer = keras.initializers.get(initializer)
-    return initializer.__class__.from_config(initializer.get_config())
-
-
 @dataclasses.dataclass
-class Seq2SeqConfig:
+class Seq2SeqConfig(ConfigMixin):
     """Hyper-parameters of a `Seq2SeqTransformer`.
 
     Args:
@@ -729,15 +507,6 @@ class Seq2SeqConfig:
             use_bias=self.use_bias,
         )
 
-    def to_dict(self):
-        """Returns the fields as a plain dict (JSON-serializable)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, config):
-        """Builds a config from `to_dict()` output; unknown keys raise a `TypeError`."""
-        return cls(**config)
-
     def num_parameters(self):
         """Number of trainable parameters, from the formula (equals `count_params()`).
 
@@ -802,7 +571,7 @@ class Seq2SeqTransformer(ConfigSerialization, keras.Model):
         self.target_embedding = keras.layers.Embedding(
             config.target_vocab_size,
             config.width,
-            embeddings_initializer=_init(),
+            embeddings_initializer=default_initializer(),
             dtype=policy,
             name="target_embedding",
         )
@@ -811,14 +580,15 @@ class Seq2SeqTransformer(ConfigSerialization, keras.Model):
         )
         self.embedding_dropout = keras.layers.Dropout(config.dropout, dtype=policy)
         self.decoder_blocks = [
-            DecoderBlock(
+            TransformerBlock(
                 config.width,
                 config.num_heads,
+                cross_attention=True,
                 mlp_ratio=config.mlp_ratio,
                 dropout=config.dropout,
                 layer_norm_epsilon=config.layer_norm_epsilon,
                 use_bias=config.use_bias,
-                kernel_initializer=_init(),
+                kernel_initializer=default_initializer(),
                 output_kernel_initializer=_residual_init(config.num_decoder_layers),
                 dtype=policy,
                 name=f"decoder_block_{i}",
@@ -834,7 +604,7 @@ class Seq2SeqTransformer(ConfigSerialization, keras.Model):
         self.lm_head = None
         if not config.tie_embeddings:
             self.lm_head = keras.layers.Dense(
-                config.target_vocab_size, kernel_initializer=_init(), dtype="float32",
+                config.target_vocab_size, kernel_initializer=default_initializer(), dtype="float32",
                 name="lm_head",
             )
         self.build(None)
@@ -904,7 +674,7 @@ class Seq2SeqTransformer(ConfigSerialization, keras.Model):
             out = block(
                 x,
                 encoder_output,
-                self_attention_mask=target_keep,
+                attention_mask=target_keep,
                 cross_attention_mask=source_keep,
                 training=training,
                 return_attention_scores=return_attention_scores,

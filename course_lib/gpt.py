@@ -12,17 +12,13 @@ import math
 import keras
 from keras import ops
 
+from course_lib.config import ConfigMixin
 from course_lib.layers import TokenAndPositionEmbedding, TransformerBlock
 from course_lib.model_io import ConfigSerialization
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 @dataclasses.dataclass
-class GPTConfig:
+class GPTConfig(ConfigMixin):
     """Hyper-parameters of a `GPT`.
 
     Args:
@@ -55,36 +51,9 @@ class GPTConfig:
     layer_norm_epsilon: float = 1e-5
 
     def __post_init__(self):
-        for name in ("vocab_size", "context_length", "num_layers", "num_heads", "width"):
-            _check_positive_int(name, getattr(self, name))
-        if self.width % self.num_heads:
-            suggestion = max(1, round(self.width / self.num_heads)) * self.num_heads
-            raise ValueError(
-                f"width {self.width} is not divisible by num_heads {self.num_heads}; choose a "
-                f"width that is a multiple of {self.num_heads}, e.g. {suggestion}"
-            )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(
-                f"dropout must be in [0, 1), got {self.dropout}; use 0.0 to disable dropout"
-            )
-        if not self.layer_norm_epsilon > 0:
-            raise ValueError(
-                f"layer_norm_epsilon must be > 0, got {self.layer_norm_epsilon}; 1e-5 is usual"
-            )
-
-    @property
-    def head_dim(self):
-        """Width of one attention head D = width // num_heads."""
-        return self.width // self.num_heads
-
-    def to_dict(self):
-        """Returns the fields as a plain dict (JSON-serializable)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, config):
-        """Builds a config from `to_dict()` output; unknown keys raise a `TypeError`."""
-        return cls(**config)
+        self.check_transformer_fields(
+            ("vocab_size", "context_length", "num_layers", "num_heads", "width")
+        )
 
     def num_parameters(self):
         """Number of trainable parameters, from the formula (equals `GPT.count_params()`).

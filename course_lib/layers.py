@@ -11,18 +11,36 @@ import math
 import keras
 from keras import ops
 
+from course_lib.config import check_dropout, check_positive_int
+
 # Masked logits get this value before the softmax. It is applied after the cast to float32, where
 # -1e9 is representable and exp(-1e9 - max) underflows to exactly 0; float16 would overflow it.
 _MASKED_LOGIT = -1e9
 
 
-def _nanogpt_init():
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+def default_initializer(stddev=0.02):
+    """The weight initializer of GPT-2 and nanoGPT: a normal distribution with std 0.02.
+
+    Example:
+    ```python
+    keras.layers.Dense(8, kernel_initializer=default_initializer())
+    ```
+    """
+    return keras.initializers.RandomNormal(mean=0.0, stddev=stddev)
 
 
-def _clone_initializer(initializer):
-    # An unseeded Keras initializer draws its seed once, so sharing one instance between layers
-    # would give every layer the same weights. A copy from config draws a fresh seed.
+def clone_initializer(initializer):
+    """A fresh copy of an initializer, for one more layer.
+
+    An unseeded Keras initializer draws its seed once, so sharing one instance between layers
+    would give every layer the same weights; a copy made from its config draws a new seed.
+
+    Example:
+    ```python
+    init = default_initializer()
+    a, b = clone_initializer(init), clone_initializer(init)  # different weights
+    ```
+    """
     initializer = keras.initializers.get(initializer)
     return initializer.__class__.from_config(initializer.get_config())
 
@@ -147,16 +165,14 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for arg, value in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{arg} must be a positive int, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}; use 0.0 to disable it")
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("key_dim", key_dim)
+        check_dropout(dropout)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.dropout = dropout
         self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer or _nanogpt_init())
+        self.kernel_initializer = keras.initializers.get(kernel_initializer or default_initializer())
         self.output_kernel_initializer = keras.initializers.get(
             output_kernel_initializer or self.kernel_initializer
         )
@@ -169,8 +185,8 @@ class MultiHeadAttention(keras.layers.Layer):
             equation,
             output_shape=output_shape,
             bias_axes=bias_axes if self.use_bias else None,
-            kernel_initializer=_clone_initializer(initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
+            kernel_initializer=clone_initializer(initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name=name,
         )
@@ -363,12 +379,12 @@ class PositionEmbedding(keras.layers.Layer):
                 raise ValueError(f"{arg} must be a positive int, got {value!r}")
         self.max_length = max_length
         self.width = width
-        self.initializer = keras.initializers.get(initializer or _nanogpt_init())
+        self.initializer = keras.initializers.get(initializer or default_initializer())
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(
             shape=(self.max_length, self.width),
-            initializer=_clone_initializer(self.initializer),
+            initializer=clone_initializer(self.initializer),
             name="embeddings",
         )
 
@@ -487,19 +503,19 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.max_length = max_length
         self.width = width
         self.embeddings_initializer = keras.initializers.get(
-            embeddings_initializer or _nanogpt_init()
+            embeddings_initializer or default_initializer()
         )
         self.token_embedding = keras.layers.Embedding(
             vocab_size,
             width,
-            embeddings_initializer=_clone_initializer(self.embeddings_initializer),
+            embeddings_initializer=clone_initializer(self.embeddings_initializer),
             dtype=self.dtype_policy,
             name="token_embedding",
         )
         self.position_embedding = PositionEmbedding(
             max_length,
             width,
-            initializer=_clone_initializer(self.embeddings_initializer),
+            initializer=clone_initializer(self.embeddings_initializer),
             dtype=self.dtype_policy,
             name="position_embedding",
         )
@@ -530,30 +546,38 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="course_lib")
 class TransformerBlock(keras.layers.Layer):
-    """Pre-norm Transformer block (GPT-2 / nanoGPT layout).
+    """Pre-norm Transformer block (GPT-2 / nanoGPT layout), with optional cross-attention.
 
-    x = x + Dropout(Attention(LayerNorm(x)));  x = x + Dropout(MLP(LayerNorm(x))), where
-    MLP = Dense(mlp_ratio·C, GELU) → Dense(C). This is
-    `keras_hub.layers.TransformerDecoder(normalize_first=True, activation="gelu")` without
-    cross-attention.
+    x = x + Dropout(SelfAttention(LayerNorm(x)));
+    [x = x + Dropout(CrossAttention(query=LayerNorm(x), key=value=encoder_output))];
+    x = x + Dropout(MLP(LayerNorm(x))), where MLP = Dense(mlp_ratio·C, GELU) → Dense(C).
+
+    Without cross-attention this is the block of a GPT (causal) or of a BERT-style encoder
+    (``causal=False``); with it, the decoder block of an encoder-decoder, where each target
+    position also reads the whole source sentence. It equals
+    ``keras_hub.layers.TransformerDecoder(normalize_first=True, activation="gelu")``, which
+    likewise adds cross-attention only for an encoder sequence.
 
     Args:
         width: model width C.
         num_heads: attention heads H; must divide `width`.
         mlp_ratio: hidden size of the MLP as a multiple of `width`.
-        dropout: rate for the attention weights and both residual branches.
-        layer_norm_epsilon: epsilon of both LayerNorms.
+        dropout: rate for the attention weights and every residual branch.
+        layer_norm_epsilon: epsilon of the LayerNorms.
         use_bias: biases in the Dense layers and LayerNorms (nanoGPT's `bias`).
         causal: apply the causal mask in self-attention.
+        cross_attention: add the cross-attention sub-layer; `call` then needs `encoder_output`.
         kernel_initializer: initializer of the attention and MLP kernels.
-        output_kernel_initializer: initializer of the two kernels that write into the residual
-            stream (attention output, second MLP Dense); defaults to `kernel_initializer`.
+        output_kernel_initializer: initializer of the kernels that write into the residual
+            stream (attention outputs, second MLP Dense); defaults to `kernel_initializer`.
         **kwargs: passed to `keras.layers.Layer`.
 
     Example:
     ```python
     block = TransformerBlock(width=32, num_heads=4)
     y = block(keras.random.normal((2, 10, 32)))  # (2, 10, 32)
+    decoder = TransformerBlock(width=32, num_heads=4, cross_attention=True)
+    y = decoder(keras.random.normal((2, 7, 32)), keras.random.normal((2, 9, 32)))  # (2, 7, 32)
     ```
     """
 
@@ -566,85 +590,132 @@ class TransformerBlock(keras.layers.Layer):
         layer_norm_epsilon=1e-5,
         use_bias=True,
         causal=True,
+        cross_attention=False,
         kernel_initializer=None,
         output_kernel_initializer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         for arg, value in (("width", width), ("num_heads", num_heads), ("mlp_ratio", mlp_ratio)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{arg} must be a positive int, got {value!r}")
+            check_positive_int(arg, value)
         if width % num_heads:
             raise ValueError(
                 f"width {width} is not divisible by num_heads {num_heads}; choose a width that "
                 f"is a multiple of {num_heads}, e.g. {max(1, width // num_heads) * num_heads}"
             )
-        self.width = width
-        self.num_heads = num_heads
-        self.mlp_ratio = mlp_ratio
+        check_dropout(dropout)
+        self.width = int(width)
+        self.num_heads = int(num_heads)
+        self.mlp_ratio = int(mlp_ratio)
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
         self.use_bias = use_bias
         self.causal = causal
-        self.kernel_initializer = keras.initializers.get(kernel_initializer or _nanogpt_init())
+        self.has_cross_attention = bool(cross_attention)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer or default_initializer())
         self.output_kernel_initializer = keras.initializers.get(
             output_kernel_initializer or self.kernel_initializer
         )
         policy = self.dtype_policy
-        self.attention_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, center=use_bias, dtype=policy, name="attention_norm"
-        )
-        self.attention = MultiHeadAttention(
-            num_heads,
-            width // num_heads,
-            dropout=dropout,
-            use_bias=use_bias,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            output_kernel_initializer=_clone_initializer(self.output_kernel_initializer),
-            dtype=policy,
-            name="attention",
-        )
-        self.attention_dropout = keras.layers.Dropout(dropout, dtype=policy)
-        self.mlp_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, center=use_bias, dtype=policy, name="mlp_norm"
-        )
+
+        def norm(name):
+            return keras.layers.LayerNormalization(
+                epsilon=layer_norm_epsilon, center=use_bias, dtype=policy, name=name
+            )
+
+        def attention(name):
+            return MultiHeadAttention(
+                num_heads,
+                width // num_heads,
+                dropout=dropout,
+                use_bias=use_bias,
+                kernel_initializer=clone_initializer(self.kernel_initializer),
+                output_kernel_initializer=clone_initializer(self.output_kernel_initializer),
+                dtype=policy,
+                name=name,
+            )
+
+        # Unseeded sub-layers draw their seeds in the order they are made; this order keeps the
+        # weights (and dropout masks) of a seeded model the same as in earlier course versions.
+        self.attention_norm = norm("attention_norm")
+        self.attention = attention("attention")
+        if self.has_cross_attention:
+            self.cross_attention_norm = norm("cross_attention_norm")
+            self.cross_attention = attention("cross_attention")
+        else:
+            self.attention_dropout = keras.layers.Dropout(dropout, dtype=policy)
+        self.mlp_norm = norm("mlp_norm")
         self.mlp_in = keras.layers.Dense(
             mlp_ratio * width,
             activation="gelu",  # exact erf GELU, as nanoGPT's nn.GELU()
             use_bias=use_bias,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=policy,
             name="mlp_in",
         )
         self.mlp_out = keras.layers.Dense(
             width,
             use_bias=use_bias,
-            kernel_initializer=_clone_initializer(self.output_kernel_initializer),
+            kernel_initializer=clone_initializer(self.output_kernel_initializer),
             dtype=policy,
             name="mlp_out",
         )
+        if self.has_cross_attention:
+            self.attention_dropout = keras.layers.Dropout(dropout, dtype=policy)
+            self.cross_attention_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.mlp_dropout = keras.layers.Dropout(dropout, dtype=policy)
 
-    def build(self, input_shape):
-        self.attention_norm.build(input_shape)
-        self.attention.build(input_shape)
-        self.mlp_norm.build(input_shape)
-        self.mlp_in.build(input_shape)
-        self.mlp_out.build(tuple(input_shape[:-1]) + (self.mlp_ratio * self.width,))
+    def build(self, x_shape, encoder_output_shape=None):
+        self.attention_norm.build(x_shape)
+        self.attention.build(x_shape)
+        if self.has_cross_attention:
+            self.cross_attention_norm.build(x_shape)
+            self.cross_attention.build(x_shape, encoder_output_shape or x_shape)
+        self.mlp_norm.build(x_shape)
+        self.mlp_in.build(x_shape)
+        self.mlp_out.build(tuple(x_shape[:-1]) + (self.mlp_ratio * self.width,))
+        self.built = True
 
-    def call(self, x, attention_mask=None, training=None, cache=None, cache_index=None):
+    def call(
+        self,
+        x,
+        encoder_output=None,
+        attention_mask=None,
+        cross_attention_mask=None,
+        training=None,
+        cache=None,
+        cache_index=None,
+        return_attention_scores=False,
+    ):
         """Runs the block on `x (B, T, C)`.
 
         Args:
             x: `(B, T, C)`.
-            attention_mask: optional extra mask, broadcastable to `(B, H, T, Tk)`.
+            encoder_output: `(B, S, C)` source vectors; required with cross-attention, refused
+                without it.
+            attention_mask: optional extra self-attention mask, broadcastable to
+                `(B, H, T, Tk)` (e.g. padding keys); the causal mask is added when `causal`.
+            cross_attention_mask: mask on source keys, broadcastable to `(B, H, T, S)`.
             training: enables dropout.
-            cache: `(B, 2, H, T_max, D)` key/value cache of this block, or None.
+            cache: `(B, 2, H, T_max, D)` key/value cache of the self-attention, or None.
             cache_index: where the new keys/values go in the cache.
+            return_attention_scores: also return the attention weights.
 
         Returns:
-            `(B, T, C)`, or `((B, T, C), new_cache)` when `cache` is given.
+            `(B, T, C)`; `((B, T, C), new_cache)` when `cache` is given; with
+            `return_attention_scores`, `((B, T, C), {"self": (B, H, T, Tk)[, "cross":
+            (B, H, T, S)]})`.
         """
+        if self.has_cross_attention != (encoder_output is not None):
+            raise ValueError(
+                "this block was built with cross_attention=True: pass encoder_output (B, S, C)"
+                if self.has_cross_attention else
+                "this block has no cross-attention: build it with cross_attention=True to "
+                "pass encoder_output"
+            )
+        if cache is not None and return_attention_scores:
+            raise ValueError("return_attention_scores is not available with a cache")
+        weights = {}
         attended = self.attention(
             self.attention_norm(x),
             attention_mask=attention_mask,
@@ -652,16 +723,32 @@ class TransformerBlock(keras.layers.Layer):
             training=training,
             cache=cache,
             cache_index=cache_index,
+            return_attention_scores=return_attention_scores,
         )
         if cache is not None:
             attended, cache = attended
+        elif return_attention_scores:
+            attended, weights["self"] = attended
         x = x + self.attention_dropout(attended, training=training)  # (B, T, C)
+        if self.has_cross_attention:
+            read = self.cross_attention(
+                self.cross_attention_norm(x),
+                value=encoder_output,  # (B, S, C): keys and values come from the source
+                attention_mask=cross_attention_mask,
+                training=training,
+                return_attention_scores=return_attention_scores,
+            )
+            if return_attention_scores:
+                read, weights["cross"] = read
+            x = x + self.cross_attention_dropout(read, training=training)  # (B, T, C)
         h = self.mlp_out(self.mlp_in(self.mlp_norm(x)))  # (B, T, 4C) -> (B, T, C)
         x = x + self.mlp_dropout(h, training=training)  # (B, T, C)
-        return x if cache is None else (x, cache)
+        if cache is not None:
+            return x, cache
+        return (x, weights) if return_attention_scores else x
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def compute_output_shape(self, x_shape, encoder_output_shape=None):
+        return x_shape
 
     def get_config(self):
         config = super().get_config()
@@ -674,6 +761,7 @@ class TransformerBlock(keras.layers.Layer):
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "use_bias": self.use_bias,
                 "causal": self.causal,
+                "cross_attention": self.has_cross_attention,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "output_kernel_initializer": keras.initializers.serialize(
                     self.output_kernel_initializer

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from course_lib.encoder import (
-    DecoderBlock,
     EncoderConfig,
     Seq2SeqConfig,
     Seq2SeqTransformer,
@@ -15,6 +14,7 @@ from course_lib.encoder import (
     TransformerEncoder,
     greedy_decode,
 )
+from course_lib.layers import TransformerBlock
 
 TOL = 1e-5
 C, H = 16, 4
@@ -93,9 +93,9 @@ def test_encoder_block_matches_keras_hub_encoder(rng):
 
 
 def copy_decoder(block, dec):
-    block.self_attention.set_weights_from_keras(dec._self_attention_layer)
+    block.attention.set_weights_from_keras(dec._self_attention_layer)
     block.cross_attention.set_weights_from_keras(dec._cross_attention_layer)
-    block.self_attention_norm.set_weights(dec._self_attention_layer_norm.get_weights())
+    block.attention_norm.set_weights(dec._self_attention_layer_norm.get_weights())
     block.cross_attention_norm.set_weights(dec._cross_attention_layer_norm.get_weights())
     block.mlp_norm.set_weights(dec._feedforward_layer_norm.get_weights())
     block.mlp_in.set_weights(dec._feedforward_intermediate_dense.get_weights())
@@ -111,10 +111,10 @@ def test_decoder_block_matches_keras_hub_decoder(rng):
         intermediate_dim=4 * C, num_heads=H, activation="gelu", layer_norm_epsilon=1e-5,
         normalize_first=True, bias_initializer="random_normal")
     expected = dec(x, memory, decoder_padding_mask=target_keep, encoder_padding_mask=source_keep)
-    block = DecoderBlock(C, H)
+    block = TransformerBlock(C, H, cross_attention=True)
     block(x, memory)
     copy_decoder(block, dec)
-    got, weights = block(x, memory, self_attention_mask=target_keep[:, None, None, :],
+    got, weights = block(x, memory, attention_mask=target_keep[:, None, None, :],
                          cross_attention_mask=source_keep[:, None, None, :],
                          return_attention_scores=True)
     assert max_diff(got, expected) < TOL
@@ -123,6 +123,16 @@ def test_decoder_block_matches_keras_hub_decoder(rng):
     assert np.all(cross[0, :, :, 3:] == 0)  # padded source keys get no weight
     assert np.all(np.triu(np.asarray(weights["self"])[1, 0], k=1) == 0)  # causal
     assert max_diff(block(x, memory), expected) > 1e-3  # the masks matter
+
+
+def test_block_refuses_an_encoder_output_it_cannot_read(rng):
+    x = rng.normal(size=(1, 3, C)).astype("float32")
+    with pytest.raises(ValueError, match="build it with cross_attention=True"):
+        TransformerBlock(C, H)(x, x)
+    with pytest.raises(ValueError, match="pass encoder_output"):
+        TransformerBlock(C, H, cross_attention=True)(x)
+    config = TransformerBlock(C, H, cross_attention=True).get_config()
+    assert TransformerBlock.from_config(config).has_cross_attention
 
 
 def test_seq2seq_parameters_causality_and_decoding(rng):
