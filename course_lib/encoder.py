@@ -43,7 +43,6 @@ __all__ = [
     "TransformerClassifier",
     "Seq2SeqConfig",
     "Seq2SeqTransformer",
-    "greedy_decode",
 ]
 
 _POSITIONS = ("learned", "sinusoidal", "none")
@@ -703,52 +702,3 @@ class Seq2SeqTransformer(ConfigSerialization, keras.Model):
         source_ids = ops.convert_to_tensor(source_ids)
         memory = self.encode(source_ids, training=training)
         return self.decode(target_ids, memory, source_ids, training=training)
-
-
-def greedy_decode(model, source_ids, start_id, end_id=None, max_length=None):
-    """Generates target ids one token at a time, always taking the most likely next token.
-
-    The source is encoded once. The target buffer has a fixed length (the causal mask keeps
-    positions after the current one from mattering), so every step runs the same shapes.
-
-    Args:
-        model: a `Seq2SeqTransformer`.
-        source_ids: `(B, Ts)` int source ids (padded with `pad_id`).
-        start_id: the id the decoder input starts with.
-        end_id: stop a sequence after this id; later positions are set to `pad_id`. None
-            generates `max_length - 1` tokens.
-        max_length: decoder buffer length including the start token; defaults to (and may not
-            exceed) `target_max_length`.
-
-    Returns:
-        A NumPy int32 array `(B, max_length - 1)` of generated ids (no start token), padded
-        with `pad_id` after `end_id`.
-
-    Example:
-    ```python
-    ids = greedy_decode(model, source_ids, start_id=1, end_id=2)
-    ```
-    """
-    config = model.config
-    max_length = config.target_max_length if max_length is None else max_length
-    if not 2 <= max_length <= config.target_max_length:
-        raise ValueError(
-            f"max_length must be in [2, target_max_length {config.target_max_length}], got "
-            f"{max_length}"
-        )
-    source_ids = np.asarray(source_ids, dtype=np.int32)
-    batch = source_ids.shape[0]
-    memory = model.encode(source_ids, training=False)
-    buffer = np.full((batch, max_length), config.pad_id, dtype=np.int32)
-    buffer[:, 0] = start_id
-    done = np.zeros(batch, dtype=bool)
-    for t in range(max_length - 1):
-        logits = model.decode(buffer, memory, source_ids, training=False)  # (B, L, V)
-        next_ids = np.argmax(ops.convert_to_numpy(logits[:, t, :]), axis=-1).astype(np.int32)
-        next_ids[done] = config.pad_id
-        buffer[:, t + 1] = next_ids
-        if end_id is not None:
-            done |= next_ids == end_id
-            if done.all():
-                break
-    return buffer[:, 1:]

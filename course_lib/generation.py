@@ -1,24 +1,54 @@
-"""Sampling strategies and autoregressive generation, with and without a key/value cache.
+"""Decoding: every way the course turns a model's next-token scores into tokens, in one place.
 
-Context overflow policy (the same on both paths, so they pick the same tokens for a seed):
-the model reads a window of at most `context_length` tokens. When appending a token would make
-the window longer than that, the window is cut to its last `context_length - shift` tokens and
-the model reads it afresh. A GPT with learned absolute positions cannot simply slide its cache:
-every cached key was computed with the position embedding of where its token sat, so after a
-slide they would all be one position off. The cached path therefore re-prefills its cache from
-the cut window; `shift` new tokens then fit before the next cut, so the cost of a re-prefill is
-shared by `shift` cheap steps.
+- `sample_next` (with `top_k_filter`, `top_p_filter`): one token from one row of logits:
+  greedy, temperature, top-k, nucleus.
+- `sample_batch`: a continuation for each of B prompts, one batched forward pass per step;
+  `generate` is its one-prompt case, `generate_text` wraps it with a tokenizer.
+- `beam_search`: the `beam_width` most likely continuations, ranked by
+  `length_normalized_score`.
+- `token_log_probs` / `perplexity`: how likely a model finds a given text.
+
+The same loops drive both kinds of generative model in the course: a decoder-only GPT
+(`course_lib.gpt.GPT`, with its key/value cache) and an encoder-decoder
+(`course_lib.encoder.Seq2SeqTransformer`, given `source_ids`), each read through one small
+"rows" object that returns next-token logits for a batch of windows.
+
+One context-window policy serves them all: the model reads a window of at most its length
+(`context_length`, or `target_max_length`) tokens. When appending a token would make the window
+longer, it is cut to its last `length - shift` tokens and read afresh. A GPT with learned
+absolute positions cannot simply slide its cache: every cached key was computed with the
+position embedding of where its token sat, so after a slide they would all be one position
+off. The cached path therefore re-prefills from the cut window; `shift` new tokens then fit
+before the next cut, so the cost of a re-prefill is shared by `shift` cheap steps. The cached
+and uncached paths follow the same policy and draw from the same generators, so for a seed
+they return the same tokens. (An encoder-decoder never overflows: its decoders refuse to
+generate past `target_max_length`.)
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["generate", "generate_text", "sample_next", "top_k_filter", "top_p_filter"]
+from course_lib.config import check_int
+from course_lib.metrics import log_softmax
+
+__all__ = [
+    "beam_search",
+    "generate",
+    "generate_text",
+    "length_normalized_score",
+    "perplexity",
+    "sample_batch",
+    "sample_next",
+    "token_log_probs",
+    "top_k_filter",
+    "top_p_filter",
+]
 
 
 def _as_logits(logits_row):
@@ -149,11 +179,45 @@ def sample_next(logits_row, *, temperature=1.0, top_k=None, top_p=None, rng):
     return min(index, int(np.flatnonzero(np.isfinite(logits))[-1]))
 
 
+def length_normalized_score(log_prob, length, length_penalty):
+    """The score beam search ranks finished hypotheses by: `log_prob / length ** length_penalty`.
+
+    A sum of log-probabilities only falls as a sequence grows, so without normalisation
+    (`length_penalty = 0`) beam search prefers the shortest hypothesis that stops; `1` ranks by
+    the mean log-probability per token; values in between are a compromise (Hugging Face's
+    `length_penalty` has this meaning).
+
+    Args:
+        log_prob: the summed log-probability of the generated tokens (≤ 0).
+        length: the number of generated tokens (≥ 1), the stop token included.
+        length_penalty: the exponent α ≥ 0.
+
+    Returns:
+        The score as a float (higher is better).
+
+    Example:
+    ```python
+    length_normalized_score(-6.0, 3, 1.0)  # -2.0
+    ```
+    """
+    if length < 1:
+        raise ValueError(f"length must be >= 1 generated token, got {length}")
+    if length_penalty < 0:
+        raise ValueError(
+            f"length_penalty must be >= 0 (0 = none, 1 = per-token mean), got {length_penalty}"
+        )
+    return float(log_prob) / float(length) ** float(length_penalty)
+
+
+# ------------------------------------------------------------------------------------------
+# Compiled forward passes, and the rows a decoder reads
+
+
 def _compile(fn, jit_compile):
     """Compiles `fn` once for fixed shapes on TensorFlow (with XLA if asked, falling back to a
-    plain graph if XLA cannot compile it); other backends run it eagerly. The only
-    backend-specific code in this module."""
-    if keras.backend.backend() != "tensorflow":
+    plain graph if XLA cannot compile it); `jit_compile=None` and other backends run it
+    eagerly. The only backend-specific code in this module."""
+    if jit_compile is None or keras.backend.backend() != "tensorflow":
         return fn
     import tensorflow as tf
 
@@ -174,79 +238,320 @@ def _compile(fn, jit_compile):
     return run
 
 
-# model -> {jit_compile: its compiled functions}, so repeated generate() calls do not trace
-# again. The functions hold only a weak reference, so the entry dies with the model.
+# model -> {jit_compile: its compiled functions}, so repeated calls do not trace again. The
+# functions hold only a weak reference, so the entry dies with the model.
 _COMPILED = weakref.WeakKeyDictionary()
 
 
-def _compiled_functions(model, jit_compile):
+def _causal_functions(model, jit_compile):
     per_model = _COMPILED.setdefault(model, {})
-    if jit_compile not in per_model:
+    key = ("causal", None if jit_compile is None else bool(jit_compile))
+    if key not in per_model:
         model_ref = weakref.ref(model)
         length = model.config.context_length
 
-        def forward(token_ids, last):  # (1, L) -> (V,) logits at position `last`
-            logits = model_ref()(token_ids, training=False)  # (1, L, V)
-            return ops.take(logits[0], last, axis=0)
+        def all_logits(token_ids):  # (B, L) -> (B, L, V)
+            return model_ref()(token_ids, training=False)
 
-        def prefill(token_ids, last):  # (1, L) -> (V,), cache (N, 1, 2, H, L, D)
+        def forward(token_ids, last):  # (B, L) -> (B, V) logits at position `last`
+            logits = model_ref()(token_ids, training=False)  # (B, L, V)
+            return ops.take(logits, last, axis=1)
+
+        def prefill(token_ids, last):  # (B, L) -> (B, V), cache (N, B, 2, H, L, D)
             m = model_ref()
-            logits, cache = m.call_with_cache(token_ids, m.init_cache(1, length), 0)
-            return ops.take(logits[0], last, axis=0), cache
+            batch = ops.shape(token_ids)[0]
+            logits, cache = m.call_with_cache(token_ids, m.init_cache(batch, length), 0)
+            return ops.take(logits, last, axis=1), cache
 
-        def step(token_id, cache, index):  # (1, 1) at position `index` -> (V,), cache
-            logits, cache = model_ref().call_with_cache(token_id, cache, index)
-            return logits[0, -1], cache
+        def step(token_ids, cache, index, parents):  # (B, 1) -> (B, V), cache
+            # Row b continues the sequence of row parents[b]: beams reorder, samples do not.
+            cache = ops.take(cache, parents, axis=1)
+            logits, cache = model_ref().call_with_cache(token_ids, cache, index)
+            return logits[:, -1], cache
 
-        per_model[jit_compile] = {
-            "forward": _compile(forward, jit_compile),
-            "prefill": _compile(prefill, jit_compile),
-            "step": _compile(step, jit_compile),
+        per_model[key] = {
+            name: _compile(fn, jit_compile)
+            for name, fn in (
+                ("all_logits", all_logits), ("forward", forward), ("prefill", prefill),
+                ("step", step),
+            )
         }
-    return per_model[jit_compile]
+    return per_model[key]
 
 
-def _padded(window, length):
-    # Every forward reads a (1, context_length) array so the compiled function has one shape.
-    # The padding sits after the real tokens, where the causal mask keeps it from affecting them.
-    ids = np.zeros((1, length), dtype="int32")
-    ids[0, : len(window)] = window
-    return ids, np.asarray(len(window) - 1, dtype="int32")
+def _seq2seq_functions(model, jit_compile):
+    per_model = _COMPILED.setdefault(model, {})
+    key = ("seq2seq", None if jit_compile is None else bool(jit_compile))
+    if key not in per_model:
+        model_ref = weakref.ref(model)
+
+        def encode(source_ids):  # (B, S) -> (B, S, C)
+            return model_ref().encode(source_ids, training=False)
+
+        def forward(target_ids, memory, source_ids, last):  # (B, L) -> (B, V) at `last`
+            logits = model_ref().decode(target_ids, memory, source_ids, training=False)
+            return ops.take(logits, last, axis=1)  # (B, V)
+
+        per_model[key] = {"encode": _compile(encode, False),
+                          "forward": _compile(forward, jit_compile)}
+    return per_model[key]
 
 
-class _Uncached:
-    """Runs the full forward over the current window at every step."""
+class _CausalRows:
+    """Next-token logits of B equally long windows of a decoder-only model (a GPT), with or
+    without its key/value cache."""
 
-    def __init__(self, model, jit_compile):
-        self.forward = _compiled_functions(model, jit_compile)["forward"]
+    def __init__(self, model, use_cache, jit_compile):
+        self.functions = _causal_functions(model, jit_compile)
         self.length = model.config.context_length
-
-    def prefill(self, window):
-        return self.forward(*_padded(window, self.length))
-
-    def step(self, window):
-        return self.prefill(window)
-
-
-class _Cached:
-    """Fills a key/value cache with the window once, then feeds one token per step."""
-
-    def __init__(self, model, jit_compile):
-        functions = _compiled_functions(model, jit_compile)
-        self._prefill, self._step = functions["prefill"], functions["step"]
-        self.length = model.config.context_length
+        self.use_cache = use_cache
         self.cache = None
 
-    def prefill(self, window):
-        logits, self.cache = self._prefill(*_padded(window, self.length))
-        return logits
+    def _padded(self, windows):
+        # One (B, length) shape for every call, so each function traces once; the padding sits
+        # after the real tokens, where the causal mask hides it from them.
+        batch, t = windows.shape
+        ids = np.zeros((batch, self.length), dtype="int32")
+        ids[:, :t] = windows
+        return ids, np.asarray(t - 1, dtype="int32")
 
-    def step(self, window):
-        token = np.array([[window[-1]]], dtype="int32")
-        logits, self.cache = self._step(
-            token, self.cache, np.asarray(len(window) - 1, dtype="int32")
+    def prefill(self, windows):
+        if not self.use_cache:
+            return np.asarray(self.functions["forward"](*self._padded(windows)), np.float64)
+        logits, self.cache = self.functions["prefill"](*self._padded(windows))
+        return np.asarray(logits, np.float64)
+
+    def step(self, windows, parents):
+        """`windows` already holds each row's new last token, rows reordered by `parents`."""
+        if not self.use_cache:
+            return self.prefill(windows)
+        logits, self.cache = self.functions["step"](
+            windows[:, -1:].astype("int32"),
+            self.cache,
+            np.asarray(windows.shape[1] - 1, dtype="int32"),
+            np.asarray(parents, dtype="int32"),
         )
-        return logits
+        return np.asarray(logits, np.float64)
+
+
+class _Seq2SeqRows:
+    """Next-token logits of B target prefixes of an encoder-decoder, each reading its own
+    source sentence: the sources are encoded once, the decoder reads the whole prefix at every
+    step (padded to `target_max_length`, so it traces once)."""
+
+    def __init__(self, model, source_ids, jit_compile):
+        self.functions = _seq2seq_functions(model, jit_compile)
+        self.length = model.config.target_max_length
+        self.pad_id = model.config.pad_id
+        self.source_ids = np.asarray(source_ids, dtype="int32")  # (B, S)
+        self.memory = self.functions["encode"](self.source_ids)  # (B, S, C)
+
+    def prefill(self, windows):
+        batch, t = windows.shape
+        ids = np.full((batch, self.length), self.pad_id, dtype="int32")
+        ids[:, :t] = windows
+        logits = self.functions["forward"](
+            ids, self.memory, self.source_ids, np.asarray(t - 1, dtype="int32")
+        )
+        return np.asarray(logits, np.float64)
+
+    def step(self, windows, parents):
+        parents = np.asarray(parents)
+        if not np.array_equal(parents, np.arange(len(parents))):
+            self.memory = ops.take(self.memory, parents, axis=0)
+            self.source_ids = self.source_ids[parents]
+        return self.prefill(windows)
+
+
+def _rows_for(model, source_ids, use_cache, jit_compile):
+    if source_ids is None:
+        return _CausalRows(model, use_cache, jit_compile)
+    return _Seq2SeqRows(model, source_ids, jit_compile)
+
+
+def _advance(rows, windows, parents, shift):
+    """The one context-window policy, for every decoder here: `windows` (rows reordered by
+    `parents`, the new token appended) is read as it is while it fits the model's length;
+    once it would not, it is cut to its last `length - shift` tokens and read afresh.
+
+    Returns the windows (cut or not) and the next-token logits `(B, V)` in float64.
+    """
+    if windows.shape[1] > rows.length:
+        windows = windows[:, -(rows.length - shift):]
+        return windows, rows.prefill(windows)
+    return windows, rows.step(windows, parents)
+
+
+# ------------------------------------------------------------------------------------------
+# Argument checks
+
+
+def _prompt_list(prompt_ids, vocab_size, name="prompt_ids"):
+    prompt = [int(t) for t in np.asarray(prompt_ids).reshape(-1)]
+    if not prompt:
+        raise ValueError(f"{name} is empty; pass at least one token id (e.g. a newline or BOS)")
+    if min(prompt) < 0 or max(prompt) >= vocab_size:
+        raise ValueError(
+            f"{name} must lie in [0, {vocab_size}); got ids from {min(prompt)} to {max(prompt)}; "
+            "was it encoded with this model's tokenizer?"
+        )
+    return prompt
+
+
+def _check_shift(shift, length):
+    shift = max(1, length // 4) if shift is None else shift
+    if isinstance(shift, bool) or not isinstance(shift, int) or not 1 <= shift < length:
+        raise ValueError(
+            f"shift must be an int in [1, {length - 1}] (context_length - 1), got {shift!r}"
+        )
+    return shift
+
+
+def _setup(model, prompts, max_new_tokens, source_ids, shift):
+    """Checks what every decoder gets; returns (prompts (B, T), source_ids or None, shift)."""
+    check_int("max_new_tokens", max_new_tokens)
+    config = model.config
+    if source_ids is None:
+        vocab, length = config.vocab_size, config.context_length
+    else:
+        vocab, length = config.target_vocab_size, config.target_max_length
+        source_ids = np.asarray(source_ids)
+        if source_ids.ndim != 2 or source_ids.shape[0] < 1:
+            raise ValueError(
+                f"source_ids must be a (N, S) array of padded source ids, got shape "
+                f"{source_ids.shape}"
+            )
+        prompts = np.asarray(prompts)
+        if prompts.ndim == 1:  # one decoder start for every source
+            prompts = np.tile(prompts, (len(source_ids), 1))
+        if len(prompts) != len(source_ids):
+            raise ValueError(
+                f"{len(prompts)} prompts for {len(source_ids)} sources; pass one decoder "
+                "prompt (e.g. [start_id]) for all, or one row per source"
+            )
+        if prompts.shape[1] + max_new_tokens > length:
+            raise ValueError(
+                f"a target of {prompts.shape[1]} prompt + {max_new_tokens} new tokens exceeds "
+                f"target_max_length {length}; ask for at most "
+                f"{length - prompts.shape[1]} new tokens"
+            )
+    prompts = np.asarray(prompts)
+    if prompts.ndim != 2 or prompts.shape[0] < 1 or prompts.shape[1] < 1:
+        raise ValueError(
+            f"prompts must be a (B, T) array of equally long prompts with B, T >= 1, got shape "
+            f"{prompts.shape}; use np.tile(ids, (B, 1)) for B samples of one prompt"
+        )
+    _prompt_list(prompts, vocab, "prompts")
+    return prompts.astype(np.int64), source_ids, _check_shift(shift, length)
+
+
+def _chunks(count, batch_size):
+    """Row ranges of at most `batch_size` rows; more than one chunk pads the last one (with
+    copies of its first row) so every call has the same shape and traces once."""
+    if batch_size is None or count <= batch_size:
+        return [(0, count, count)]
+    check_int("batch_size", batch_size, minimum=1)
+    return [(lo, min(lo + batch_size, count), batch_size) for lo in range(0, count, batch_size)]
+
+
+def _pad_rows(array, size):
+    array = np.asarray(array)
+    if len(array) == size:
+        return array
+    return np.concatenate([array, np.repeat(array[:1], size - len(array), axis=0)])
+
+
+# ------------------------------------------------------------------------------------------
+# Sampling: one loop for greedy decoding, temperature, top-k and top-p
+
+
+def sample_batch(
+    model,
+    prompts,
+    max_new_tokens,
+    *,
+    source_ids=None,
+    temperature=1.0,
+    top_k=None,
+    top_p=None,
+    seed=None,
+    stop_token=None,
+    use_cache=True,
+    shift=None,
+    jit_compile=False,
+    batch_size=None,
+):
+    """Samples a continuation of each prompt, all rows in one batched forward pass per step.
+
+    Row `i` draws from its own generator `numpy.random.default_rng(seed + i)` with
+    `sample_next`, so it returns what `generate(model, prompts[i], ..., seed=seed + i)`
+    returns. `temperature=0` is greedy decoding. With `source_ids`, the model is an
+    encoder-decoder (`course_lib.encoder.Seq2SeqTransformer`) and row `i` continues the decoder
+    prompt (usually `[start_id]`) while reading source `i`.
+
+    Args:
+        model: a `course_lib.gpt.GPT`, or a `Seq2SeqTransformer` with `source_ids`.
+        prompts: `(B, T)` token ids, every prompt of the same length T ≥ 1 (repeat one prompt
+            B times for B samples of it); with `source_ids`, also one `(T,)` prompt for all.
+        max_new_tokens: tokens to generate per row (≥ 0).
+        source_ids: `(B, S)` padded source ids for an encoder-decoder, else None.
+        temperature: see `sample_next`; 0 is greedy.
+        top_k: see `sample_next`.
+        top_p: see `sample_next`.
+        seed: the base seed (None = fresh entropy for every row).
+        stop_token: a row's output ends after this id (the row still runs in the batch).
+        use_cache: reuse keys/values instead of re-reading the window each step (GPT only).
+        shift: tokens dropped beyond the overflow point; defaults to `context_length // 4`.
+        jit_compile: TensorFlow only: True compiles the forward passes with XLA (worth it for
+            long runs), False traces a plain graph once per model and batch shape, None runs
+            eagerly (only for a handful of steps).
+        batch_size: rows per forward pass (None = all at once); many sources decode in
+            batches of this size.
+
+    Returns:
+        A list of B lists of new token ids, each ending at its first `stop_token`.
+
+    Example:
+    ```python
+    prompts = np.tile(tokenizer.encode("ROMEO:"), (8, 1))
+    samples = sample_batch(model, prompts, 200, temperature=0.8, top_p=0.9, seed=0)
+    translations = sample_batch(seq2seq, [start_id], 20, source_ids=source_ids,
+                                temperature=0, stop_token=end_id)
+    ```
+    """
+    prompts, source_ids, shift = _setup(model, prompts, max_new_tokens, source_ids, shift)
+    _check_sampling_args(temperature, top_k, top_p)  # before any compile work
+    count = len(prompts)
+    if max_new_tokens == 0:
+        return [[] for _ in range(count)]
+    rngs = [np.random.default_rng(None if seed is None else seed + i) for i in range(count)]
+    out = []
+    for lo, hi, size in _chunks(count, batch_size):
+        sources = None if source_ids is None else _pad_rows(source_ids[lo:hi], size)
+        rows = _rows_for(model, sources, use_cache, jit_compile)
+        windows = _pad_rows(prompts[lo:hi], size)[:, -rows.length:]
+        keep = np.arange(size)
+        new = np.zeros((size, 0), dtype=np.int64)
+        logits = rows.prefill(windows)
+        for step in range(max_new_tokens):
+            tokens = np.asarray([
+                sample_next(logits[b], temperature=temperature, top_k=top_k, top_p=top_p,
+                            rng=rngs[lo + b]) if b < hi - lo else 0
+                for b in range(size)
+            ])
+            new = np.concatenate([new, tokens[:, None]], axis=1)
+            if step == max_new_tokens - 1 or (
+                stop_token is not None and np.all(np.any(new[: hi - lo] == stop_token, axis=1))
+            ):
+                break
+            windows, logits = _advance(
+                rows, np.concatenate([windows, tokens[:, None]], axis=1), keep, shift
+            )
+        for row in new[: hi - lo].tolist():
+            if stop_token is not None and stop_token in row:
+                row = row[: row.index(stop_token) + 1]
+            out.append(row)
+    return out
 
 
 def generate(
@@ -263,12 +568,13 @@ def generate(
     shift=None,
     jit_compile=True,
 ):
-    """Generates tokens after a prompt, one at a time, and returns the new tokens only.
+    """Generates tokens after one prompt and returns the new tokens only.
 
     A prompt longer than `context_length` is cropped to its last `context_length` tokens.
-    When the window fills up, it is cut to its last `context_length - shift` tokens (see the
-    module docstring); the cached and uncached paths follow the same policy and draw from the
-    same generator, so for a seed they return the same tokens.
+    When the window fills up, it is cut to its last `context_length - shift` tokens (the
+    module's context-window policy); the cached and uncached paths follow the same policy and
+    draw from the same generator, so for a seed they return the same tokens. This is
+    `sample_batch` with one row.
 
     Args:
         model: a `course_lib.gpt.GPT` (anything with `config.context_length`,
@@ -285,9 +591,9 @@ def generate(
         shift: tokens dropped beyond the overflow point; defaults to `context_length // 4`.
         jit_compile: TensorFlow only: compile the prefill and the one-token step (or the
             uncached forward) with XLA; it falls back to a plain `tf.function` graph where XLA
-            cannot compile. XLA costs a few seconds of compiling once per model and, on a
-            2-core CPU with the nanoGPT-CPU model, roughly doubles cached tokens/s (see
-            benchmarks/generation_cache.py); pass False for a short run on a CPU.
+            cannot compile. XLA costs a few seconds of compiling once per model and roughly
+            doubles cached tokens/s on a 2-core CPU (see benchmarks/generation_cache.py); pass
+            False for a short run on a CPU.
 
     Returns:
         A list of `max_new_tokens` ints (fewer if `stop_token` came up).
@@ -297,53 +603,270 @@ def generate(
     new_ids = generate(model, [0], 100, temperature=0.8, top_k=10, seed=1)
     ```
     """
-    config = model.config
-    length = config.context_length
-    prompt = [int(t) for t in np.asarray(prompt_ids).reshape(-1)]
-    if not prompt:
-        raise ValueError(
-            "prompt_ids is empty; pass at least one token id (e.g. the id of a newline or BOS)"
-        )
-    if min(prompt) < 0 or max(prompt) >= config.vocab_size:
-        raise ValueError(
-            f"prompt_ids must lie in [0, {config.vocab_size}); got ids from {min(prompt)} to "
-            f"{max(prompt)}; was it encoded with this model's tokenizer?"
-        )
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int | np.integer):
-        raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
-    if max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens}")
-    shift = max(1, length // 4) if shift is None else shift
-    if isinstance(shift, bool) or not isinstance(shift, int) or not 1 <= shift < length:
-        raise ValueError(
-            f"shift must be an int in [1, {length - 1}] (context_length - 1), got {shift!r}"
-        )
-    _check_sampling_args(temperature, top_k, top_p)  # before any compile work
+    prompt = _prompt_list(prompt_ids, model.config.vocab_size)
+    return sample_batch(
+        model, [prompt], max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+        seed=seed, stop_token=stop_token, use_cache=use_cache, shift=shift,
+        jit_compile=bool(jit_compile),
+    )[0]
 
-    rng = np.random.default_rng(seed)
-    runner = (_Cached if use_cache else _Uncached)(model, bool(jit_compile))
-    window = prompt[-length:]
-    new_tokens = []
+
+# ------------------------------------------------------------------------------------------
+# Beam search
+
+
+def beam_search(
+    model,
+    prompt_ids,
+    max_new_tokens,
+    *,
+    source_ids=None,
+    beam_width=4,
+    length_penalty=0.0,
+    stop_token=None,
+    use_cache=True,
+    shift=None,
+    jit_compile=False,
+    return_all=False,
+    batch_size=64,
+):
+    """Beam search: keeps the `beam_width` most likely continuations at every step.
+
+    Each step extends every live beam by every token and scores each candidate by its summed
+    log-probability; of the best `2W` candidates, one that ends with `stop_token` and ranks
+    among the best `W` leaves the beam as a finished hypothesis (so `W = 1` finishes exactly
+    where greedy decoding stops), the others fill the `W` live beams. A search is done when `W`
+    hypotheses have finished and no live beam, scored at its current length, ranks above the
+    best of them (Hugging Face's rule); at `max_new_tokens` the live beams join the finished
+    ones. Hypotheses are ranked by `length_normalized_score`; ties go to the earlier beam and
+    the lower token id.
+
+    The beams of a search are rows of one batch: with a GPT's cache, cache rows are reordered
+    to follow their parent beams, so a step costs one batched one-token forward. With
+    `source_ids`, the model is an encoder-decoder and each source sentence gets its own search,
+    `batch_size` sentences (of `W` rows each) at a time.
+
+    Args:
+        model: a `course_lib.gpt.GPT`, or a `Seq2SeqTransformer` with `source_ids`.
+        prompt_ids: non-empty sequence of token ids; with `source_ids`, the decoder prompt
+            for every source (usually `[start_id]`).
+        max_new_tokens: the most tokens to generate (≥ 0).
+        source_ids: `(N, S)` padded source ids for an encoder-decoder, else None.
+        beam_width: beams kept per step (≥ 1).
+        length_penalty: α in `log_prob / length ** α`; 0 ranks by the raw sum.
+        stop_token: id that ends a hypothesis (kept as its last token), or None.
+        use_cache: reuse keys/values instead of re-reading the window each step (GPT only).
+        shift: tokens dropped beyond the overflow point (see `generate`).
+        jit_compile: see `sample_batch`.
+        return_all: also return the other hypotheses.
+        batch_size: source sentences per search batch (encoder-decoder only).
+
+    Returns:
+        For a GPT: the best hypothesis' new tokens as a list of ints; with `return_all`, a list
+        of `(tokens, log_prob, score)` tuples, best first. With `source_ids`: a list of such
+        results, one per source sentence.
+
+    Example:
+    ```python
+    new_ids = beam_search(model, tokenizer.encode("ROMEO:"), 100, beam_width=4)
+    best = beam_search(seq2seq, [start_id], 20, source_ids=source_ids, stop_token=end_id,
+                       length_penalty=1.0)
+    ```
+    """
+    prompt = _prompt_list(prompt_ids, model.config.target_vocab_size
+                          if source_ids is not None else model.config.vocab_size)
+    prompts, source_ids, shift = _setup(
+        model, prompt if source_ids is not None else [prompt], max_new_tokens, source_ids, shift
+    )
+    width = check_int("beam_width", beam_width, minimum=1)
+    length_normalized_score(0.0, 1, length_penalty)  # validates length_penalty
+    count = len(prompts)
     if max_new_tokens == 0:
-        return new_tokens
-    logits = runner.prefill(window)
-    while True:
-        token = sample_next(
-            ops.convert_to_numpy(logits),
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            rng=rng,
+        results = [[([], 0.0, 0.0)] if return_all else [] for _ in range(count)]
+    else:
+        results = []
+        step_size = None if source_ids is None else batch_size
+        for lo, hi, _ in _chunks(count, step_size) if step_size else [(0, count, count)]:
+            sources = None if source_ids is None else np.repeat(source_ids[lo:hi], width, 0)
+            results += _beam_rows(
+                _rows_for(model, sources, use_cache, jit_compile),
+                np.repeat(prompts[lo:hi], width, axis=0), hi - lo, width, max_new_tokens,
+                length_penalty, stop_token, shift,
+            )
+        if not return_all:
+            results = [hyps[0][0] for hyps in results]
+    return results if source_ids is not None else results[0]
+
+
+def _beam_rows(rows, windows, problems, width, max_new_tokens, alpha, stop_token, shift):
+    """Beam search for `problems` independent searches of `width` rows each (row `i·W + k` is
+    beam k of search i); returns each search's hypotheses, best first."""
+    vocab = None
+    generated = np.zeros((problems * width, 0), dtype=np.int64)
+    # Only beam 0 of each search is alive at first: the copies would only duplicate it.
+    scores = np.full((problems, width), -np.inf)
+    scores[:, 0] = 0.0
+    finished = [[] for _ in range(problems)]  # (tokens, log_prob, score)
+    done = np.zeros(problems, dtype=bool)
+    logits = rows.prefill(windows)
+    for step in range(max_new_tokens):
+        logp = log_softmax(logits).reshape(problems, width, -1)  # (N, W, V)
+        vocab = logp.shape[-1]
+        candidates = (scores[:, :, None] + logp).reshape(problems, width * vocab)
+        top = np.argsort(-candidates, axis=1, kind="stable")[:, : min(2 * width, width * vocab)]
+        parents = np.repeat(np.arange(problems) * width, width)  # dead rows copy beam 0
+        tokens = np.zeros(problems * width, dtype=np.int64)
+        new_scores = np.full((problems, width), -np.inf)
+        for i in np.flatnonzero(~done):
+            filled = 0
+            for rank, flat in enumerate(top[i]):
+                score = candidates[i, flat]
+                if not np.isfinite(score):
+                    break
+                beam, token = divmod(int(flat), vocab)
+                if token == stop_token:
+                    # Only an ending among the W best candidates counts.
+                    if rank < width:
+                        hyp = generated[i * width + beam].tolist() + [token]
+                        finished[i].append(
+                            (hyp, float(score), length_normalized_score(score, step + 1, alpha))
+                        )
+                    continue
+                parents[i * width + filled] = i * width + beam
+                tokens[i * width + filled] = token
+                new_scores[i, filled] = score
+                filled += 1
+                if filled == width:
+                    break
+            best_live = (length_normalized_score(new_scores[i].max(), step + 1, alpha)
+                         if filled else -np.inf)
+            if len(finished[i]) >= width and max(h[2] for h in finished[i]) >= best_live:
+                done[i] = True
+        scores = new_scores
+        generated = np.concatenate([generated[parents], tokens[:, None]], axis=1)
+        if done.all() or step == max_new_tokens - 1:
+            break
+        windows, logits = _advance(
+            rows, np.concatenate([windows[parents], tokens[:, None]], axis=1), parents, shift
         )
-        new_tokens.append(token)
-        if token == stop_token or len(new_tokens) == max_new_tokens:
-            return new_tokens
-        window.append(token)
-        if len(window) > length:
-            window = window[-(length - shift) :]
-            logits = runner.prefill(window)
-        else:
-            logits = runner.step(window)
+    results = []
+    for i in range(problems):
+        hyps = list(finished[i])
+        if not done[i]:  # out of steps: the live beams join the finished ones
+            for k in np.flatnonzero(np.isfinite(scores[i])):
+                hyp = generated[i * width + k].tolist()
+                hyps.append((hyp, float(scores[i, k]),
+                             length_normalized_score(scores[i, k], max(len(hyp), 1), alpha)))
+        results.append(sorted(hyps, key=lambda h: -h[2]))  # sorted() is stable
+    return results
+
+
+# ------------------------------------------------------------------------------------------
+# Scoring text under a decoder-only model
+
+
+def token_log_probs(model, token_ids, *, stride=None, batch_size=32, jit_compile=False):
+    """Log-probability the model gives each token of a sequence, given the tokens before it.
+
+    A sequence longer than the context is read in windows of `context_length` tokens that
+    start every `stride` tokens; each token is scored in the first window that predicts it
+    with at least `context_length - stride` tokens of context (the first tokens get less:
+    there is nothing before them). The windows of all the sequences go through the model in
+    batches.
+
+    Args:
+        model: a `course_lib.gpt.GPT`.
+        token_ids: one sequence of ids, or a list of sequences (of any lengths ≥ 1).
+        stride: tokens between window starts, in [1, context_length - 1]; defaults to
+            `context_length // 2`. Smaller is more context per token and more compute.
+        batch_size: windows per forward pass (every pass reads a full batch, padded, so the
+            forward pass is traced once).
+        jit_compile: see `sample_batch`.
+
+    Returns:
+        For one sequence, a float64 array of length `n - 1`: entry `t - 1` is
+        `log p(token_t | tokens before t)`. For a list, a list of such arrays.
+
+    Example:
+    ```python
+    lp = token_log_probs(model, tokenizer.encode("To be, or not to be"))
+    perplexity_of_text = np.exp(-lp.mean())
+    ```
+    """
+    length = model.config.context_length
+    single = not (len(token_ids) and isinstance(token_ids[0], Sequence | np.ndarray))
+    sequences = [token_ids] if single else list(token_ids)
+    if length < 2:
+        raise ValueError("token_log_probs needs a model with context_length >= 2")
+    stride = length // 2 if stride is None else stride
+    if isinstance(stride, bool) or not isinstance(stride, int) or not 1 <= stride < length:
+        raise ValueError(
+            f"stride must be an int in [1, context_length - 1 = {length - 1}] so that windows "
+            f"overlap, got {stride!r}"
+        )
+    check_int("batch_size", batch_size, minimum=1)
+
+    windows, jobs = [], []  # jobs[i]: (sequence, window begin, first target, end) of window i
+    results = []
+    for s, seq in enumerate(sequences):
+        ids = _prompt_list(seq, model.config.vocab_size, "token_ids")
+        results.append(np.zeros(len(ids) - 1))
+        done = 1  # next target position to score; position 0 has no prediction
+        begin = 0
+        while done < len(ids):
+            end = min(begin + length, len(ids))
+            windows.append(ids[begin:end])
+            jobs.append((s, begin, done, end))
+            done = end
+            begin += stride
+    batch_size = min(batch_size, max(1, len(windows)))
+    forward = _causal_functions(model, jit_compile)["all_logits"]
+    for first in range(0, len(windows), batch_size):
+        chunk = windows[first : first + batch_size]
+        x = np.zeros((batch_size, length), dtype="int32")
+        for i, w in enumerate(chunk):
+            x[i, : len(w)] = w
+        logp = log_softmax(ops.convert_to_numpy(forward(x)))  # (batch_size, L, V)
+        for i, (s, begin, start, end) in enumerate(jobs[first : first + len(chunk)]):
+            targets = np.asarray(chunk[i][start - begin : end - begin])
+            # Window position p predicts the token at p + 1.
+            preds = logp[i, np.arange(start - begin - 1, end - begin - 1), targets]
+            results[s][start - 1 : end - 1] = preds
+    return results[0] if single else results
+
+
+def perplexity(model, token_ids, *, start=1, stride=None, batch_size=32, jit_compile=False):
+    """The model's perplexity of tokens `start..` of one or more sequences: exp of the mean
+    negative log-probability per token (over all the scored tokens of all sequences).
+
+    Pass `start = len(prompt)` to score only the continuation of a prompt: how surprised the
+    model is by a sample (its own or a human's) of that continuation.
+
+    Args:
+        model: a `course_lib.gpt.GPT`.
+        token_ids: one sequence of ids, or a list of sequences.
+        start: index of the first scored token (≥ 1; the first token has no prediction).
+        stride: see `token_log_probs`.
+        batch_size: see `token_log_probs`.
+        jit_compile: see `sample_batch`.
+
+    Returns:
+        The perplexity as a float (1 = certain; the vocabulary size = uniform guessing).
+
+    Example:
+    ```python
+    ppl = perplexity(model, [prompt + s for s in samples], start=len(prompt))
+    ```
+    """
+    check_int("start", start, minimum=1)
+    lp = token_log_probs(
+        model, token_ids, stride=stride, batch_size=batch_size, jit_compile=jit_compile
+    )
+    lp = [lp] if isinstance(lp, np.ndarray) else lp
+    scored = np.concatenate([x[start - 1 :] for x in lp])
+    if scored.size == 0:
+        raise ValueError(f"no token at or after start={start} to score; pass longer sequences")
+    return float(np.exp(-scored.mean()))
 
 
 def generate_text(model, tokenizer, prompt, max_new_tokens=200, **kwargs):

@@ -1,4 +1,5 @@
-"""course_lib.decoding: beam search, batched sampling, perplexity, distinct-n, repetition."""
+"""course_lib.generation: beam search, batched sampling, perplexity; course_lib.metrics:
+distinct-n, repetition."""
 
 import itertools
 import math
@@ -7,19 +8,15 @@ import keras
 import numpy as np
 import pytest
 
-from course_lib.decoding import (
+from course_lib.generation import (
     beam_search,
-    distinct_n,
+    generate,
     length_normalized_score,
-    log_softmax,
-    ngrams,
     perplexity,
-    repetition_rate,
     sample_batch,
     token_log_probs,
-    word_tokens,
 )
-from course_lib.generation import generate
+from course_lib.metrics import distinct_n, log_softmax, ngrams, repetition_rate, word_tokens
 from course_lib.gpt import GPT, GPTConfig
 
 CONTEXT = 8
@@ -128,12 +125,18 @@ def test_length_penalty_decides_between_finished_hypotheses():
     # p(stop) = 0.4, p(a) = 0.5, the rest 0.1 spread over 2 tokens; token 0 is the stop.
     model = constant_model([0.4, 0.5, 0.05, 0.05])
     raw = beam_search(model, [1], 10, beam_width=2, stop_token=0, return_all=True)
-    # Step 1 finishes [stop]; step 2 finishes [a, stop]; two finished hypotheses end it.
+    # Step 1 finishes [stop]; step 2 finishes [a, stop]; two finished hypotheses, and the best
+    # live beam [a, a] (ln .25 = -1.39) below the best of them (ln .4 = -0.92), end it.
     assert [h[0] for h in raw] == [[0], [1, 0]]
     assert raw[0][1] == pytest.approx(math.log(0.4), abs=1e-5)
     assert raw[1][2] == pytest.approx(math.log(0.5) + math.log(0.4), abs=1e-5)
-    mean = beam_search(model, [1], 10, beam_width=2, stop_token=0, length_penalty=1.0)
-    assert mean == [1, 0]  # (ln .5 + ln .4) / 2 = -0.80 beats ln .4 = -0.92
+    mean = beam_search(model, [1], 10, beam_width=2, stop_token=0, length_penalty=1.0,
+                       return_all=True)
+    ranked = [h[0] for h in mean]
+    assert ranked.index([1, 0]) < ranked.index([0])  # (ln .5 + ln .4) / 2 = -0.80 > ln .4
+    # Per token, the live beam a, a, ... (ln .5 = -0.69 each) beats both, so the search runs
+    # to the end and that beam, joining the finished ones there, wins (Hugging Face's rule).
+    assert mean[0][0] == [1] * 10 and mean[0][2] == pytest.approx(math.log(0.5), abs=1e-5)
     assert length_normalized_score(-6.0, 3, 1.0) == -2.0
     assert length_normalized_score(-6.0, 3, 0.0) == -6.0
     with pytest.raises(ValueError, match="length_penalty"):

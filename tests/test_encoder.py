@@ -12,8 +12,8 @@ from course_lib.encoder import (
     Seq2SeqTransformer,
     TransformerClassifier,
     TransformerEncoder,
-    greedy_decode,
 )
+from course_lib.generation import sample_batch
 from course_lib.layers import TransformerBlock
 
 TOL = 1e-5
@@ -154,7 +154,7 @@ def test_seq2seq_parameters_causality_and_decoding(rng):
     other_source = source.copy()
     other_source[:, 0] = 21  # every target position reads the source
     assert max_diff(model((other_source, target))[:, 0], logits[:, 0]) > 1e-4
-    generated = greedy_decode(model, source, start_id=1, end_id=None, max_length=5)
+    generated = np.array(sample_batch(model, [1], 4, source_ids=source, temperature=0))
     assert generated.shape == (2, 4)
     # Greedy decoding is the argmax of a teacher-forced pass over its own output.
     forced = np.concatenate([np.ones((2, 1), "int32"), generated[:, :-1]], axis=1)
@@ -162,12 +162,15 @@ def test_seq2seq_parameters_causality_and_decoding(rng):
     assert np.array_equal(step_logits.argmax(-1), generated)
 
 
-def test_greedy_decode_stops_at_end_id(rng):
+def test_greedy_decoding_stops_at_end_id(rng):
     model = Seq2SeqTransformer(Seq2SeqConfig(20, 20, 6, 6, num_heads=2, width=C))
     first = int(np.asarray(model.decode(np.array([[1]]), model.encode(np.array([[3, 4]])),
                                         np.array([[3, 4]])))[0, 0].argmax())
-    out = greedy_decode(model, np.array([[3, 4]]), start_id=1, end_id=first)
-    assert out[0, 0] == first and np.all(out[0, 1:] == 0)
+    out = sample_batch(model, [1], 5, source_ids=np.array([[3, 4]]), temperature=0,
+                       stop_token=first)
+    assert out == [[first]]
+    with pytest.raises(ValueError, match="exceeds target_max_length 6"):
+        sample_batch(model, [1], 6, source_ids=np.array([[3, 4]]), temperature=0)
 
 
 @pytest.mark.parametrize("kind", ["encoder", "classifier", "seq2seq"])
