@@ -176,3 +176,23 @@ def test_weight_decay_exclusion(model):
     assert uses_decay == {
         v.path: v.name in ("kernel", "embeddings") for v in model.trainable_variables
     }
+
+
+def test_chapter_05_gpt_equals_the_library_gpt_with_copied_weights():
+    from course_lib.chapters.ch05_transformer import MiniGPT, copy_weights_from
+
+    keras.utils.set_random_seed(3)
+    config = GPTConfig(vocab_size=13, context_length=8, num_layers=2, num_heads=2, width=16)
+    library = GPT(config)
+    tokens = np.random.default_rng(0).integers(0, 13, size=(2, 8))
+    mini = MiniGPT(13, 8, 2, 2, 16)
+    mini(tokens)
+    assert mini.count_params() == library.count_params() == config.num_parameters()
+    before = np.abs(np.asarray(mini(tokens)) - np.asarray(library(tokens))).max()
+    copy_weights_from(mini, library)
+    after = np.abs(np.asarray(mini(tokens)) - np.asarray(library(tokens))).max()
+    assert before > 1e-2 and after < 1e-5
+    # The mask is what makes it causal: the last token changes no earlier logit.
+    changed = tokens.copy()
+    changed[:, -1] = (changed[:, -1] + 1) % 13
+    assert np.abs(np.asarray(mini(changed))[:, :-1] - np.asarray(mini(tokens))[:, :-1]).max() == 0

@@ -195,8 +195,9 @@ print(f"{'block':>36}: {total:7,d} = 12C² + 13C = {12 * C * C + 13 * C:,d}:",
 # | **encoder-decoder** (original Transformer, T5) | encoder bidirectional; decoder causal + **cross-attention** to the encoder | predict the next target token given the source | translation, summarization |
 #
 # `course_lib` has all three: `gpt.GPT`, `encoder.TransformerEncoder` (with
-# `TransformerClassifier` on top for labels) and `encoder.Seq2SeqTransformer`, whose
-# `DecoderBlock` adds a cross-attention sub-layer between self-attention and the MLP. We build
+# `TransformerClassifier` on top for labels) and `encoder.Seq2SeqTransformer`, whose decoder
+# blocks (`TransformerBlock(cross_attention=True)`) add a cross-attention sub-layer between
+# self-attention and the MLP. We build
 # each with two blocks of width 64 and check the attention pattern each one promises.
 
 # %%
@@ -245,6 +246,184 @@ for name, model, formula, inp, outp in (
     rows.append(f"| {name} | {model.count_params():,} | {model.count_params() == formula} | "
                 f"{inp} | {outp} |")
 display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# ### The GPT, written out
+#
+# `course_lib.gpt.GPT` carries what the rest of the course needs (a key/value cache for fast
+# generation, mixed precision, validated configs, model files), which hides the model itself.
+# Here it is on one page, as in nanoGPT's `model.py`: a token embedding plus a position
+# embedding, `num_layers` blocks, a final LayerNorm, and a head that reuses the token embedding
+# matrix (weight tying). Every tensor line says its shape: B batch, T time, C width, H heads,
+# D = C / H per head, V vocabulary. Chapters 04 and 05 built each piece; this is all of it.
+
+# %% [export]
+"""The GPT that chapter 05 writes in the open (notebooks/05_transformer.ipynb).
+
+nanoGPT's ``model.py`` in Keras 3: token and position embeddings, ``num_layers`` pre-norm
+blocks of causal self-attention and an MLP, a final LayerNorm and a head tied to the token
+embedding. ``course_lib.gpt.GPT`` is the same model with what the rest of the course needs on
+top; chapter 05 checks that the two give the same logits from the same weights
+(:func:`copy_weights_from`).
+
+Example:
+
+>>> model = MiniGPT(vocab_size=11, context_length=8, num_layers=1, num_heads=2, width=16)
+>>> tuple(model(np.zeros((2, 5), "int32")).shape)
+(2, 5, 11)
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+
+class CausalSelfAttention(keras.layers.Layer):
+    """Multi-head self-attention in which each position reads only itself and earlier ones.
+
+    Args:
+        width: model width C.
+        num_heads: heads H; must divide C.
+    """
+
+    def __init__(self, width, num_heads, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads, self.head_dim = num_heads, width // num_heads
+        self.qkv = keras.layers.Dense(3 * width, name="qkv")  # Q, K and V of every head at once
+        self.proj = keras.layers.Dense(width, name="proj")
+
+    def call(self, x):
+        b, t = ops.shape(x)[0], ops.shape(x)[1]
+        h, d = self.num_heads, self.head_dim
+        q, k, v = ops.split(self.qkv(x), 3, axis=-1)  # 3 × (B, T, C)
+        q = ops.transpose(ops.reshape(q, (b, t, h, d)), (0, 2, 1, 3))  # (B, H, T, D)
+        k = ops.transpose(ops.reshape(k, (b, t, h, d)), (0, 2, 1, 3))  # (B, H, T, D)
+        v = ops.transpose(ops.reshape(v, (b, t, h, d)), (0, 2, 1, 3))  # (B, H, T, D)
+        scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))) / math.sqrt(d)  # (B, H, T, T)
+        future = ops.triu(ops.ones((t, t)), k=1) > 0  # (T, T): True where the key comes later
+        scores = ops.where(future, -1e9, scores)  # (B, H, T, T): the future gets no weight
+        weights = ops.softmax(scores, axis=-1)  # (B, H, T, T): each row sums to 1
+        y = ops.matmul(weights, v)  # (B, H, T, D)
+        y = ops.reshape(ops.transpose(y, (0, 2, 1, 3)), (b, t, h * d))  # (B, T, C): heads side by side
+        return self.proj(y)  # (B, T, C)
+
+
+class Block(keras.layers.Layer):
+    """A pre-norm Transformer block: attention, then an MLP, each added to the residual stream.
+
+    Args:
+        width: model width C.
+        num_heads: attention heads H.
+    """
+
+    def __init__(self, width, num_heads, **kwargs):
+        super().__init__(**kwargs)
+        self.ln_1 = keras.layers.LayerNormalization(epsilon=1e-5, name="ln_1")
+        self.attn = CausalSelfAttention(width, num_heads, name="attn")
+        self.ln_2 = keras.layers.LayerNormalization(epsilon=1e-5, name="ln_2")
+        self.mlp_in = keras.layers.Dense(4 * width, activation="gelu", name="mlp_in")
+        self.mlp_out = keras.layers.Dense(width, name="mlp_out")
+
+    def call(self, x):
+        x = x + self.attn(self.ln_1(x))  # (B, T, C)
+        x = x + self.mlp_out(self.mlp_in(self.ln_2(x)))  # (B, T, 4C) -> (B, T, C)
+        return x  # (B, T, C)
+
+
+class MiniGPT(keras.Model):
+    """A decoder-only Transformer language model: token ids (B, T) → next-token logits (B, T, V).
+
+    Args:
+        vocab_size: V.
+        context_length: the longest input T (the size of the position table).
+        num_layers: blocks N.
+        num_heads: heads H per block; must divide `width`.
+        width: model width C.
+
+    Example:
+    ```python
+    model = MiniGPT(vocab_size=65, context_length=64, num_layers=4, num_heads=4, width=128)
+    logits = model(token_ids)  # (B, T, 65)
+    ```
+    """
+
+    def __init__(self, vocab_size, context_length, num_layers, num_heads, width, **kwargs):
+        super().__init__(**kwargs)
+        if width % num_heads:
+            raise ValueError(f"width {width} is not divisible by num_heads {num_heads}; "
+                             f"choose a multiple of {num_heads}")
+        self.token_embedding = keras.layers.Embedding(vocab_size, width, name="wte")
+        self.position_embedding = keras.layers.Embedding(context_length, width, name="wpe")
+        self.blocks = [Block(width, num_heads, name=f"block_{i}") for i in range(num_layers)]
+        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="ln_f")
+
+    def call(self, token_ids):
+        t = ops.shape(token_ids)[1]
+        x = self.token_embedding(token_ids)  # (B, T, C)
+        x = x + self.position_embedding(ops.arange(t))  # (B, T, C) + (T, C)
+        for block in self.blocks:
+            x = block(x)  # (B, T, C)
+        x = self.final_norm(x)  # (B, T, C)
+        table = self.token_embedding.embeddings  # (V, C): the head reuses the embedding
+        return ops.matmul(x, ops.transpose(table))  # (B, T, V)
+
+
+# %% [markdown]
+# The library keeps Q, K and V as three (C, H, D) kernels and the output projection as an
+# (H, D, C) kernel; `MiniGPT` keeps one fused (C, 3C) matrix, as nanoGPT does. Copying the
+# weights across is a matter of reshaping and concatenating:
+
+# %% [export]
+def copy_weights_from(mini, gpt):
+    """Copies a built ``course_lib.gpt.GPT``'s weights into a built ``MiniGPT`` of the same size.
+
+    Args:
+        mini: the ``MiniGPT`` (call it once first, so its weights exist).
+        gpt: the library ``GPT`` (tied embeddings, biases on).
+
+    Example:
+    ```python
+    mini(token_ids)  # builds the weights
+    copy_weights_from(mini, gpt)
+    ```
+    """
+    def value(variable):
+        return ops.convert_to_numpy(variable)
+
+    mini.token_embedding.embeddings.assign(value(gpt.embedding.token_embedding.embeddings))
+    mini.position_embedding.embeddings.assign(value(gpt.embedding.position_embedding.embeddings))
+    for ours, theirs in zip(mini.blocks, gpt.blocks, strict=True):
+        attention = theirs.attention
+        c = value(attention.query_dense.kernel).shape[0]
+        projections = (attention.query_dense, attention.key_dense, attention.value_dense)
+        kernel = np.concatenate([value(p.kernel).reshape(c, c) for p in projections], axis=1)
+        bias = np.concatenate([value(p.bias).reshape(c) for p in projections])
+        ours.attn.qkv.set_weights([kernel, bias])  # (C, 3C), (3C,)
+        ours.attn.proj.set_weights([value(attention.output_dense.kernel).reshape(c, c),
+                                    value(attention.output_dense.bias)])  # (C, C), (C,)
+        ours.ln_1.set_weights(theirs.attention_norm.get_weights())
+        ours.ln_2.set_weights(theirs.mlp_norm.get_weights())
+        ours.mlp_in.set_weights(theirs.mlp_in.get_weights())
+        ours.mlp_out.set_weights(theirs.mlp_out.get_weights())
+    mini.final_norm.set_weights(gpt.final_norm.get_weights())
+
+
+# %% [markdown]
+# Same weights in, same logits out, and the causal mask holds: changing token 5 changes no
+# prediction before it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+mini = MiniGPT(vocab_size=V, context_length=32, num_layers=2, num_heads=4, width=64)
+mini(tokens)  # creates its weights
+copy_weights_from(mini, gpt)
+gap = np.abs(ops.convert_to_numpy(mini(tokens)) - ops.convert_to_numpy(gpt(tokens))).max()
+print("same number of parameters:", mini.count_params() == gpt.count_params())
+print("same logits as course_lib's GPT (max abs diff < 1e-4):", bool(gap < 1e-4))
+print("positions 0-4 unchanged when token 5 changes:",
+      not differs(mini(tokens)[:, :5], mini(changed)[:, :5]))
 
 # %% [markdown]
 # The encoder-decoder has about twice the parameters of the other two: it has an encoder
