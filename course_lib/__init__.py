@@ -1,45 +1,37 @@
 """course_lib: the Keras 3 library behind the course "How large language models are trained".
 
-Each module holds one concern; the notebooks import from here rather than copying code:
+Four parts, and imports point one way only (tests/test_architecture.py checks it): the core
+imports nothing above it; chapter modules import the core and earlier chapters; exercises and
+tooling import what they check or run.
 
-- ``course_lib.profiles``: the run profile (smoke / cpu / gpu) and ``pick``.
-- ``course_lib.reproducibility``: one seeding helper for Python, NumPy, TensorFlow and Keras.
-- ``course_lib.data``: the dataset registry, the verified loader and format readers.
-- ``course_lib.tokenizers``: character and subword tokenizers that round-trip.
-- ``course_lib.lm_data``: ``tf.data`` pipelines of (x, y) windows for language modelling.
-- ``course_lib.layers``: attention, position embeddings and the Transformer block.
-- ``course_lib.gpt``: the GPT configuration and model.
-- ``course_lib.training``: schedules, the trainer with checkpoints and resume.
-- ``course_lib.generation``: sampling strategies and the key/value-cached decoder.
-- ``course_lib.tooling.environment``, ``course_lib.chapters.ch00_welcome``: the environment report and glossary of
-  chapter 00.
-- ``course_lib.chapters.ch01_foundations``: a two-layer network by hand, finite differences, parameter counts.
-- ``course_lib.text_features``: bag-of-words, TF-IDF and cosine similarity.
-- ``course_lib.chapters.ch02_representations``: Word2Vec (skip-gram, negative sampling), GloVe, their evaluation.
-- ``course_lib.chapters.ch03_data_preparation``, ``course_lib.chapters.ch03_data_preparation``: composable cleaning steps; stratified splits.
-- ``course_lib.encoder``: a BERT-style encoder and an encoder-decoder Transformer.
-- ``course_lib.baselines``: LSTM, GRU and 1-D CNN models sized to a parameter budget.
-- ``course_lib.metrics``, ``course_lib.ngram_lm``: perplexity, accuracy/F1, BLEU, ROUGE,
-  bootstrap intervals; n-gram baseline language models.
-- ``course_lib.plots``: loss curves, learning-rate schedules, confusion matrices.
-- ``course_lib.model_io``, ``course_lib.memory``: safe model loading and input checks; memory
-  estimates before training.
-- ``course_lib.chapters.ch08_text_classification``: WordPiece for the classifier, masked-language-model
-  pretraining, fine-tuning and prediction (chapter 08).
-- ``course_lib.chapters.ch10_translation_and_summarization``: sentence-pair pipelines, training, beam search for the encoder-decoder;
-  extractive summarization baselines (chapter 10).
-- ``course_lib.chapters.ch11_question_answering``: the SQuAD metric, WordPiece with offsets, stride windows, the span model and
-  its decoding, a lexical baseline (chapter 11).
-- ``course_lib.chapters.ch12_tools``: the course GPT under another Keras backend, in a subprocess;
-  ``course_lib.chapters.ch14_faq``: 6·N·D training-time estimates and loss-curve diagnoses (chapters 12, 14).
-- ``course_lib.chapters.ch13_challenges``, ``course_lib.chapters.ch13_challenges``, ``course_lib.chapters.ch13_challenges``,
-  ``course_lib.chapters.ch13_challenges``: FLOP and memory counts with power-law fits, knowledge
-  distillation, WEAT and template probes, integrated gradients and controlled generation
-  (chapter 13).
-- ``course_lib.tooling.results``: per-profile records and each chapter's key figures;
-  ``course_lib.tooling.runner``: ``python -m course_lib run``, which executes chapters and writes
-  ``RESULTS.md``.
-- ``course_lib.exercises*``: the self-checks at the end of each chapter.
+**The core**: what two or more chapters share, one module per concern.
+
+- Running a chapter: ``profiles`` (smoke / cpu / gpu and ``pick``), ``reproducibility`` (one
+  seeding helper), ``files`` (atomic writes).
+- Data: ``data`` (the dataset registry, the verified loader, format readers), ``tokenizers``
+  (character and byte-level BPE), ``lm_data`` (``tf.data`` windows for language modelling),
+  ``text_features`` (bag-of-words, TF-IDF, cosine similarity).
+- Models: ``config`` (the checks every model config shares), ``layers`` (attention, position
+  embeddings, the one Transformer block, with optional cross-attention), ``gpt`` (the GPT),
+  ``encoder`` (a BERT-style encoder, its classifier, the encoder-decoder), ``baselines``
+  (LSTM, GRU and CNN models sized to a parameter budget), ``ngram_lm`` (n-gram language
+  models).
+- Training and use: ``training`` (schedules, AdamW, the trainer with checkpoints and exact
+  resume), ``memory`` (memory estimates before training), ``model_io`` (safe model loading and
+  input checks), ``generation`` (the one decoding module: sampling, batched sampling, beam
+  search, perplexity, for the GPT and the encoder-decoder alike).
+- Measuring: ``metrics`` (cross-entropy, perplexity, accuracy/F1, BLEU, ROUGE, bootstrap
+  intervals, diversity of generated text), ``plots``.
+
+**The chapters**: ``course_lib.chapters.chNN_<topic>``, the code one chapter writes, generated
+from the ``[export]`` cells of its notebook (see ``course_lib.chapters``).
+
+**The exercises**: ``course_lib.exercises.chNN``, each chapter's self-checks, and
+``course_lib.exercises.checks``, the verdicts they share.
+
+**The tooling**: ``course_lib.tooling`` (the course runner behind ``python -m course_lib run``,
+run records and key figures, the environment report); the notebook build and the slide export
+live in ``tools/``.
 """
 
 import os

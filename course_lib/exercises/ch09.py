@@ -2,7 +2,7 @@
 
 Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
 what is wrong plus a hint) and returns ``True`` or ``False``. The expected values come from the
-course library (`course_lib.decoding`, `course_lib.generation`, `course_lib.chapters.ch09_generation_and_dialogue`), so an
+course library (`course_lib.metrics`, `course_lib.generation`, `course_lib.chapters.ch09_generation_and_dialogue`), so an
 exercise and the chapter can never disagree.
 
 Example:
@@ -19,11 +19,11 @@ import math
 import numpy as np
 
 from course_lib.chapters.ch09_generation_and_dialogue import turns_that_fit
-from course_lib.decoding import distinct_n, ngrams
 from course_lib.exercises.checks import as_number
 from course_lib.exercises.checks import correct as _ok
 from course_lib.exercises.checks import not_yet as _wrong
 from course_lib.generation import top_p_filter
+from course_lib.metrics import distinct_n, ngrams
 
 __all__ = [
     "DISTINCT_SAMPLES",
