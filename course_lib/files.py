@@ -65,7 +65,10 @@ def write_text_atomically(path, text: str) -> Path:
     ('a.json', '{}')
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Unique, and named for its writer (the pid), so a cleanup can tell a dead writer's
+    # leftovers from the file a live one is still writing.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                               suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -15,7 +15,8 @@ Example:
 
 >>> from course_lib.gpt import GPT, GPTConfig
 >>> model = GPT(GPTConfig(vocab_size=11, context_length=8, num_layers=1, num_heads=2, width=16))
->>> path = save_model(model, "/tmp/tiny.keras")
+>>> import tempfile
+>>> path = save_model(model, Path(tempfile.mkdtemp()) / "tiny.keras")
 >>> load_model(path).config.vocab_size
 11
 """
@@ -26,6 +27,7 @@ import importlib
 import json
 import os
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -299,7 +301,11 @@ def save_model(model, path) -> Path:
         raise ValueError(f"{path} must end in .keras (the Keras 3 format); rename it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     # Keras picks the format from the extension, so the temporary name ends in .keras too.
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    # A unique temporary name in the same folder (mkstemp), ending in .keras for Keras.
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                    suffix=".keras")
+    os.close(fd)
+    tmp = Path(tmp_name)
     try:
         model.save(tmp)
         os.replace(tmp, path)

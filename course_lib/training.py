@@ -30,6 +30,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -313,6 +315,23 @@ def compile_model(model, config: TrainConfig, *, sample_input=None):
     return model
 
 
+def _writer_pid(name: str) -> int | None:
+    """The writer's process id in a temporary name (``.ckpt-000500.keras.<pid>.<random>.keras``
+    or ``.state.json.<pid>.<random>.tmp``); None for any other name."""
+    match = re.fullmatch(r"\.(?:ckpt-\d+\.keras|state\.json)\.(\d+)\.\w+\.(?:keras|tmp)", name)
+    return int(match.group(1)) if match else None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
 class CheckpointManager:
     """Atomic checkpoints of a model with its optimizer state, plus the trainer's state.
 
@@ -335,24 +354,32 @@ class CheckpointManager:
     """
 
     STATE = "state.json"
+    # What state.json may name: a checkpoint file of this folder, nothing else.
+    CHECKPOINT_NAME = re.compile(r"ckpt-\d{6,}\.keras")
 
     def __init__(self, directory, keep: int = 2):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep = keep
         # A process killed while saving leaves its temporary file behind; it is never a
-        # complete checkpoint (only renamed files are), so it is safe to remove.
-        for stale in self.directory.glob(".tmp-*"):
-            stale.unlink(missing_ok=True)
-        for stale in self.directory.glob(f".{self.STATE}.tmp-*"):
-            stale.unlink(missing_ok=True)
+        # complete checkpoint (only renamed files are). Each temporary name carries its
+        # writer's process id, so only the files of writers that are gone are removed: a
+        # trainer still saving into this folder keeps its own.
+        for stale in self.directory.glob(".*"):
+            pid = _writer_pid(stale.name)
+            if pid is not None and pid != os.getpid() and not _process_alive(pid):
+                stale.unlink(missing_ok=True)
 
     def save(self, model, step: int, state: dict) -> Path:
         """Writes ``ckpt-<step>.keras`` and then ``state.json``; returns the checkpoint path."""
         name = f"ckpt-{step:06d}.keras"
         final = self.directory / name
-        # Keras picks the format from the extension, so the temporary name ends in .keras too.
-        tmp = self.directory / f".tmp-{os.getpid()}-{name}"
+        # A unique hidden name (mkstemp) that says whose it is (the pid); Keras picks the
+        # format from the extension, so it ends in .keras.
+        fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.{os.getpid()}.",
+                                        suffix=".keras")
+        os.close(fd)
+        tmp = Path(tmp_name)
         try:
             model.save(tmp)
             os.replace(tmp, final)
@@ -377,7 +404,13 @@ class CheckpointManager:
             raise RuntimeError(
                 f"{path} is not valid JSON ({exc}); delete the checkpoint folder to start over."
             ) from exc
-        if not (self.directory / state["checkpoint"]).exists():
+        name = state.get("checkpoint") if isinstance(state, dict) else None
+        if not isinstance(name, str) or not self.CHECKPOINT_NAME.fullmatch(name):
+            raise RuntimeError(
+                f"{path} names the checkpoint {name!r}, which is not a checkpoint file of this "
+                "folder (ckpt-NNNNNN.keras); delete the folder to start over."
+            )
+        if not (self.directory / name).exists():
             raise RuntimeError(
                 f"{path} names {state['checkpoint']}, which is missing; delete the checkpoint "
                 "folder to start over, or restore the file."

@@ -119,7 +119,7 @@ def _kill_mid_run(proc, ckpt_dir: Path, deadline_s=90.0) -> bool:
     # exists); after the one after that, kill anyway.
     mid_save = False
     while _saved_step(ckpt_dir) < 8 and proc.poll() is None:
-        if any(p.name.startswith(".tmp-") for p in ckpt_dir.iterdir()):
+        if any(p.name.startswith(".ckpt-") for p in ckpt_dir.iterdir()):
             mid_save = True
             break
         time.sleep(0.002)
@@ -162,7 +162,7 @@ def test_sigkilled_training_resumes_to_the_same_losses(tmp_path, processes):
             assert {"config.json", "model.weights.h5"} <= set(archive.namelist())
     leftovers = [n for n in names if n not in finals and n != "state.json"]
     # A kill during a save can leave only a hidden temporary file, never a final name.
-    assert all(n.startswith(".tmp-") or n.startswith(".state.json.tmp-") for n in leftovers)
+    assert all(n.startswith(".ckpt-") or n.startswith(".state.json.") for n in leftovers)
     assert [row["step"] for row in state["history"]] == list(range(1, saved + 1))
 
     go.touch()

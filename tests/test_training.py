@@ -236,8 +236,23 @@ def test_out_of_range_token_ids_are_refused_before_training():
         trainer.fit(LMBatches(tokens, 8, 4))
 
 
-def test_stale_temporary_files_are_removed(tmp_path):
-    (tmp_path / ".tmp-123-ckpt-000004.keras").write_bytes(b"half")
-    (tmp_path / ".state.json.tmp-123").write_text("{")
+def test_only_dead_writers_temporary_files_are_removed(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead, alive = int(gone.stdout), os.getppid()  # a finished process; pytest's parent
+    (tmp_path / f".ckpt-000004.keras.{dead}.ab12_x.keras").write_bytes(b"half")
+    (tmp_path / f".state.json.{dead}.q9z8.tmp").write_text("{")
+    live = [tmp_path / f".ckpt-000006.keras.{alive}.k3j2.keras",
+            tmp_path / f".state.json.{alive}.u7v6.tmp"]
+    for path in live:  # another trainer, still saving into the same folder
+        path.write_text("in progress")
+    (tmp_path / ".notes").write_text("not ours")
     CheckpointManager(tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert sorted(tmp_path.iterdir()) == sorted(live + [tmp_path / ".notes"])
+
+
+@pytest.mark.parametrize("name", ["../outside.keras", "/etc/passwd", "ckpt-1.keras", 7, None])
+def test_state_naming_anything_but_a_checkpoint_file_is_refused(tmp_path, name):
+    (tmp_path / "state.json").write_text(json.dumps({"step": 2, "checkpoint": name}))
+    with pytest.raises(RuntimeError, match="not a checkpoint file of this folder"):
+        CheckpointManager(tmp_path).latest()
