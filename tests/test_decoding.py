@@ -16,8 +16,8 @@ from course_lib.generation import (
     sample_batch,
     token_log_probs,
 )
-from course_lib.metrics import distinct_n, log_softmax, ngrams, repetition_rate, word_tokens
 from course_lib.gpt import GPT, GPTConfig
+from course_lib.metrics import distinct_n, log_softmax, ngrams, repetition_rate, word_tokens
 
 CONTEXT = 8
 VOCAB = 7
