@@ -67,6 +67,23 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "hang":
             srv.release.wait(10)
             return
+        if kind == "endless":
+            # No Content-Length, and bytes until the client hangs up (or 64 MB, the test's cap).
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(1024):
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
+        if kind == "liar":  # announces a size far above the registered one
+            self.send_response(200)
+            self.send_header("Content-Length", str(10 * len(body)))
+            self.end_headers()
+            self.close_connection = True
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -329,8 +346,8 @@ def test_archive_member_from_zip(env, server):
     server.routes["/pack.zip"] = ("ok", zip_bytes({"pack/a.txt": A, "pack/b.tsv": B}))
     url = server.url + "/pack.zip"
     reg = make_registry(
-        entry("a.txt", A, url, archive_member="pack/a.txt"),
-        entry("b.tsv", B, url, archive_member="pack/b.tsv", format="tsv"),
+        entry("a.txt", A, url, archive_member="pack/a.txt", archive_bytes=10_000),
+        entry("b.tsv", B, url, archive_member="pack/b.tsv", format="tsv", archive_bytes=10_000),
     )
     assert data.fetch_with_source("toy", "a.txt", registry=reg)[1] == "download"
     # The sibling member came out of the same archive: no second download.
@@ -342,7 +359,7 @@ def test_archive_member_from_zip(env, server):
 
 def test_alternate_tar_source_after_404(env, server):
     server.routes["/alt.tar.gz"] = ("ok", tar_gz_bytes({"d/a.txt": A}))
-    alt = {"url": server.url + "/alt.tar.gz", "archive_member": "d/a.txt"}
+    alt = {"url": server.url + "/alt.tar.gz", "archive_member": "d/a.txt", "archive_bytes": 10_000}
     reg = make_registry(entry("a.txt", A, server.url + "/moved.txt", alternates=[alt]))
     assert data.fetch("toy", registry=reg).read_bytes() == A
     assert server.requests == ["/moved.txt", "/alt.tar.gz"]
@@ -350,7 +367,8 @@ def test_alternate_tar_source_after_404(env, server):
 
 def test_missing_archive_member(env, server):
     server.routes["/pack.zip"] = ("ok", zip_bytes({"pack/other.txt": A}))
-    reg = make_registry(entry("a.txt", A, server.url + "/pack.zip", archive_member="pack/a.txt"))
+    reg = make_registry(entry("a.txt", A, server.url + "/pack.zip", archive_member="pack/a.txt",
+                              archive_bytes=10_000))
     with pytest.raises(data.ArchiveError, match=r"no member 'pack/a\.txt'.*pack/other\.txt"):
         data.fetch("toy", registry=reg)
     assert leftovers(env) == []
@@ -358,10 +376,67 @@ def test_missing_archive_member(env, server):
 
 def test_evil_archive_member_is_refused_on_download(env, server):
     server.routes["/evil.zip"] = ("ok", zip_bytes({"../a.txt": A}))
-    reg = make_registry(entry("a.txt", A, server.url + "/evil.zip", archive_member="../a.txt"))
+    reg = make_registry(entry("a.txt", A, server.url + "/evil.zip", archive_member="../a.txt",
+                              archive_bytes=10_000))
     with pytest.raises(data.ArchiveError, match="escapes the target folder"):
         data.fetch("toy", registry=reg)
     assert leftovers(env) == [] and not (toy_cache(env).parent / "a.txt").exists()
+
+
+def test_an_endless_response_stops_at_the_registered_size(env, server):
+    server.routes["/endless.txt"] = ("endless", b"x" * 65536)
+    reg = make_registry(entry("a.txt", A, server.url + "/endless.txt"))
+    with pytest.raises(data.DownloadError, match=rf"at least {len(A) + 1:,} bytes where the "
+                                                 rf"registry allows {len(A):,}"):
+        data.fetch("toy", registry=reg)
+    assert leftovers(env) == []
+
+
+def test_an_announced_oversize_is_refused_before_reading(env, server):
+    server.routes["/big.txt"] = ("liar", A)
+    reg = make_registry(entry("a.txt", A, server.url + "/big.txt"))
+    with pytest.raises(data.DownloadError, match="announces"):
+        data.fetch("toy", registry=reg)
+    assert leftovers(env) == []
+
+
+def test_an_archive_larger_than_registered_is_not_downloaded_past_its_size(env, server):
+    blob = zip_bytes({"pack/a.txt": A, "pack/padding.bin": bytes(range(256)) * 400})
+    server.routes["/pack.zip"] = ("ok", blob)
+    reg = make_registry(entry("a.txt", A, server.url + "/pack.zip", archive_member="pack/a.txt",
+                              archive_bytes=len(blob) - 1))
+    with pytest.raises(data.DownloadError, match="registry allows"):
+        data.fetch("toy", registry=reg)
+    assert leftovers(env) == []
+
+
+def test_a_member_larger_than_registered_is_not_extracted_past_its_size(env, server):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("pack/a.txt", b"\0" * 50_000_000)  # 50 MB that deflate to about 50 kB
+    blob = buf.getvalue()
+    assert len(blob) < 100_000
+    server.routes["/bomb.zip"] = ("ok", blob)
+    reg = make_registry({"path": "a.txt", "url": server.url + "/bomb.zip", "sha256": sha(A),
+                         "bytes": len(A), "archive_member": "pack/a.txt",
+                         "archive_bytes": len(blob)})
+    with pytest.raises(data.ArchiveError, match=f"more than its registered {len(A):,} bytes"):
+        data.fetch("toy", registry=reg)
+    assert leftovers(env) == []
+
+
+def test_an_archive_with_the_wrong_hash_is_not_extracted(env, server):
+    blob = zip_bytes({"pack/a.txt": A})
+    server.routes["/pack.zip"] = ("ok", blob)
+    reg = make_registry(entry("a.txt", A, server.url + "/pack.zip", archive_member="pack/a.txt",
+                              archive_bytes=len(blob), archive_sha256="0" * 64))
+    with pytest.raises(data.ChecksumError, match="archive's") as err:
+        data.fetch("toy", registry=reg)
+    assert err.value.actual == sha(blob)
+    assert leftovers(env) == []
+    ok = make_registry(entry("a.txt", A, server.url + "/pack.zip", archive_member="pack/a.txt",
+                             archive_bytes=len(blob), archive_sha256=sha(blob)))
+    assert data.fetch("toy", registry=ok).read_bytes() == A
 
 
 def test_gzip_lines_are_decompressed(env, server):

@@ -128,13 +128,24 @@ def test_unknown_dataset_lists_names_and_close_match():
 
 
 def test_bad_registry_entries_are_rejected():
-    good = {"path": "a.txt", "url": "http://x/a.txt", "sha256": "0" * 64, "bytes": 1}
+    good = {"path": "a.txt", "url": "https://example.org/a.txt", "sha256": "0" * 64, "bytes": 1}
     assert FileInfo.from_dict(good).format == "text"
+    assert FileInfo.from_dict({**good, "url": "http://127.0.0.1:8000/a.txt"}).url  # a test server
+    zipped = {**good, "archive_member": "d/a.txt"}
     for bad, match in [
         ({**good, "sha256": "xyz"}, "64 hex"),
         ({**good, "format": "csv"}, "format"),
         ({**good, "encoding": "utf-16"}, "encoding"),
-        ({**good, "path": "../a.txt"}, "plain file name"),
+        ({**good, "path": "../a.txt"}, "not a plain name"),
+        ({**good, "path": "sub/a.txt"}, "not a plain name"),
+        ({**good, "path": "sub\\a.txt"}, "not a plain name"),
+        ({**good, "path": ".."}, "not a plain name"),
+        ({**good, "url": "file:///etc/passwd"}, "must be https"),
+        ({**good, "url": "ftp://example.org/a.txt"}, "must be https"),
+        ({**good, "url": "http://example.org/a.txt"}, "must be https"),
+        ({**good, "alternates": [{"url": "file:///a.txt"}]}, "must be https"),
+        (zipped, "needs archive_bytes"),
+        ({**zipped, "archive_bytes": 10, "archive_sha256": "xyz"}, "archive_sha256"),
         ({**good, "colour": "red"}, "unknown keys"),
         ({k: v for k, v in good.items() if k != "sha256"}, "missing required key"),
     ]:
@@ -145,6 +156,18 @@ def test_bad_registry_entries_are_rejected():
         Registry.from_dict({"datasets": [ds, ds]})
     with pytest.raises(data.DatasetError, match="duplicate file"):
         Registry.from_dict({"datasets": [{**ds, "files": [good, good]}]})
+    for name in ("../toy", "to/y", "", ".."):
+        with pytest.raises(data.DatasetError, match="dataset name .* is not a plain name"):
+            Registry.from_dict({"datasets": [{**ds, "name": name}]})
+
+
+def test_every_registered_download_is_https_and_every_archive_bounded():
+    for ds in data.datasets():
+        for f in ds.files:
+            for src in f.sources if not f.derived else ():
+                assert src.url.startswith("https://"), src.url
+                if src.archive_member:
+                    assert src.archive_bytes and src.archive_bytes > f.bytes // 100
 
 
 @needs_mirror

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import re
-import shutil
 import stat
 import tarfile
 import zipfile
@@ -107,11 +106,30 @@ def _target(archive, member: _Member, dest: Path) -> Path:
     return target
 
 
-def _copy_out(opener, member: _Member, target: Path) -> None:
+def _copy_out(archive, opener, member: _Member, target: Path, max_bytes: int | None) -> None:
+    """Copies a member out, stopping one byte past ``max_bytes``: a member that decompresses to
+    more than its registered size (a zip bomb, or the wrong file) never fills the disk."""
     target.parent.mkdir(parents=True, exist_ok=True)
     src: IO[bytes] = opener(member)
-    with src, open(target, "wb") as out:
-        shutil.copyfileobj(src, out, length=1 << 20)
+    written = 0
+    try:
+        with src, open(target, "wb") as out:
+            while True:
+                want = 1 << 20 if max_bytes is None else min(1 << 20, max_bytes + 1 - written)
+                chunk = src.read(want)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise ArchiveError(
+                        archive, member.name,
+                        f"it holds more than its registered {max_bytes:,} bytes; extraction "
+                        "was stopped",
+                    )
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def list_members(archive_path) -> list[str]:
@@ -133,20 +151,21 @@ def list_members(archive_path) -> list[str]:
         return [m.name for m in members]
 
 
-def safe_extract(archive_path, member: str, dest) -> Path:
+def safe_extract(archive_path, member: str, dest, max_bytes: int | None = None) -> Path:
     """Extracts one regular-file member of a zip or tar archive, refusing unsafe names.
 
     Args:
         archive_path: the archive (zip or tar, compressed or not).
         member: the member's name inside the archive, e.g. ``"spa-eng/spa.txt"``.
         dest: the target folder; the member is written to ``dest/<member>``.
+        max_bytes: the member's registered size: extraction stops past it (None: no limit).
 
     Returns:
         The path of the extracted file.
 
     Raises:
         ArchiveError: if the member is missing, is a link or special file, or its name is
-            absolute or would escape ``dest``.
+            absolute or would escape ``dest``, or it holds more than ``max_bytes``.
 
     Example:
 
@@ -165,7 +184,7 @@ def safe_extract(archive_path, member: str, dest) -> Path:
         target = _target(archive_path, found, dest)
         if found.kind != "file":
             raise ArchiveError(archive_path, member, f"it is a {found.kind}, not a regular file")
-        _copy_out(opener, found, target)
+        _copy_out(archive_path, opener, found, target, max_bytes)
         return target
 
 
@@ -199,6 +218,6 @@ def safe_extract_all(archive_path, dest) -> list[Path]:
             if m.kind == "dir":
                 target.mkdir(parents=True, exist_ok=True)
             else:
-                _copy_out(opener, m, target)
+                _copy_out(archive_path, opener, m, target, None)
                 written.append(target)
         return written

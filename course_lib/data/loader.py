@@ -375,12 +375,22 @@ def _download_from(
     tmp = Path(tmp_name)
     xdir: Path | None = None
     try:
-        expected = None if src.archive_member else f.bytes
-        _http_get(ds, f, src.url, tmp, timeout, mirror, expected)
+        # The registry knows how big the download may be: a file its own size, an archive its
+        # registered size. Nothing larger is written, whatever the server sends.
+        limit = src.archive_bytes if src.archive_member else f.bytes
+        _http_get(ds, f, src.url, tmp, timeout, mirror, limit)
         content = tmp
         if src.archive_member:
+            if src.archive_sha256 is not None:
+                got = file_sha256(tmp)
+                if got != src.archive_sha256:
+                    err = ChecksumError(ds.name, f.path, tmp, src.archive_sha256, got, "download",
+                                        url=src.url)
+                    err.add_note("The hash that differs is the archive's, checked before "
+                                 "anything was extracted from it.")
+                    raise err
             xdir = Path(tempfile.mkdtemp(dir=folder, prefix=f".{f.path}.extract-{os.getpid()}-"))
-            content = safe_extract(tmp, src.archive_member, xdir)
+            content = safe_extract(tmp, src.archive_member, xdir, max_bytes=f.bytes)
         _check(ds, f, content, "download", url=src.url, final=final)
         digest = file_sha256(content)
         os.replace(content, final)
@@ -402,7 +412,7 @@ def _extract_siblings(ds: DatasetInfo, f: FileInfo, src: Source, archive: Path, 
         if target.exists():
             continue
         try:
-            content = safe_extract(archive, g.archive_member, xdir)
+            content = safe_extract(archive, g.archive_member, xdir, max_bytes=g.bytes)
             _check(ds, g, content, "download", url=src.url, final=target)
             digest = file_sha256(content)
             os.replace(content, target)
@@ -419,14 +429,17 @@ def _http_get(
     dest: Path,
     timeout: float,
     mirror: str | None,
-    expected: int | None,
+    limit: int,
 ) -> None:
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     got = 0
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else expected
+            total = int(length) if length and length.isdigit() else limit
+            if total > limit:
+                raise DownloadError(ds.name, f.path, url, _too_big(total, limit, "announces"),
+                                    mirror)
             with (
                 open(dest, "wb") as out,
                 tqdm(
@@ -438,9 +451,13 @@ def _http_get(
                     mininterval=0.5,
                 ) as bar,
             ):
-                while chunk := resp.read(1 << 16):
-                    out.write(chunk)
+                # Read one byte past the limit at most: enough to know the server sent too much.
+                while chunk := resp.read(min(1 << 16, limit + 1 - got)):
                     got += len(chunk)
+                    if got > limit:
+                        raise DownloadError(ds.name, f.path, url,
+                                            _too_big(got, limit, "sent"), mirror)
+                    out.write(chunk)
                     bar.update(len(chunk))
     except urllib.error.HTTPError as err:
         cause = f"HTTP {err.code} {err.reason}"
@@ -455,6 +472,12 @@ def _http_get(
         raise DownloadError(ds.name, f.path, url, cause, mirror) from err
     except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
         raise DownloadError(ds.name, f.path, url, _describe(err, timeout), mirror) from err
+
+
+def _too_big(size: int, limit: int, verb: str) -> str:
+    more = "at least " if verb == "sent" else ""
+    return (f"the server {verb} {more}{size:,} bytes where the registry allows {limit:,}; the "
+            "download was stopped (a wrong or tampered file, or a new version of it)")
 
 
 def _describe(err: BaseException, timeout: float) -> str:

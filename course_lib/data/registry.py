@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,8 @@ __all__ = [
     "DatasetInfo",
     "FileInfo",
     "Registry",
+    "check_plain_name",
+    "check_url",
     "default_registry",
 ]
 
@@ -37,6 +40,50 @@ FORMATS = ("text", "lines", "json", "jsonl", "tsv", "gz-lines", "glove")
 ENCODINGS = ("utf-8", "latin-1", "gzip+utf-8")
 ROLES = ("data", "doc")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Dataset names and file names become folder and file names: plain names only.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+# Plain http is accepted only from this machine (a test server or a local mirror).
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_plain_name(name, what: str, where: str) -> str:
+    """Raises a DatasetError unless ``name`` is a plain file or folder name.
+
+    Example:
+
+    >>> check_plain_name("../etc", "dataset name", "registry entry")
+    Traceback (most recent call last):
+    ...
+    course_lib.data.errors.DatasetError: registry entry: dataset name '../etc' is not a plain name (letters, digits, '.', '_', '-'; no path separator)
+    """
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name.strip(".") == "":
+        raise DatasetError(
+            f"{where}: {what} {name!r} is not a plain name (letters, digits, '.', '_', '-'; "
+            "no path separator)"
+        )
+    return name
+
+
+def check_url(url, where: str) -> str:
+    """Raises a DatasetError unless ``url`` is https (or http to this machine).
+
+    Example:
+
+    >>> check_url("file:///etc/passwd", "registry entry toy/a.txt")
+    Traceback (most recent call last):
+    ...
+    course_lib.data.errors.DatasetError: registry entry toy/a.txt: URL 'file:///etc/passwd' must be https:// (plain http:// only to 127.0.0.1 or localhost)
+    """
+    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    ok = parts is not None and parts.hostname and (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+    )
+    if not ok:
+        raise DatasetError(
+            f"{where}: URL {url!r} must be https:// (plain http:// only to 127.0.0.1 or "
+            "localhost)"
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -44,17 +91,38 @@ class Source:
     """One place a file can be downloaded from.
 
     Args:
-        url: the URL.
+        url: the URL (https).
         archive_member: the member to extract when the URL is a zip or tar archive.
+        archive_bytes: for an archive, its registered size: the download stops there.
+        archive_sha256: for an archive, its SHA-256, checked before anything is extracted
+            (None where no verified copy was available to hash; the member is still checked
+            against its own hash, and download and extraction are both bounded).
 
     Example:
 
-    >>> Source("https://example.org/spa-eng.zip", "spa-eng/spa.txt").archive_member
+    >>> Source("https://example.org/spa-eng.zip", "spa-eng/spa.txt", 2_767_131).archive_member
     'spa-eng/spa.txt'
     """
 
     url: str
     archive_member: str | None = None
+    archive_bytes: int | None = None
+    archive_sha256: str | None = None
+
+    @classmethod
+    def checked(cls, where: str, **fields) -> Source:
+        """A Source built from registry fields, with its URL and archive bounds checked."""
+        source = cls(**fields)
+        check_url(source.url, where)
+        if source.archive_member is not None:
+            if not isinstance(source.archive_bytes, int) or source.archive_bytes < 1:
+                raise DatasetError(
+                    f"{where}: the archive {source.url} needs archive_bytes (its size), which "
+                    "bounds the download"
+                )
+            if source.archive_sha256 is not None and not _SHA256.match(source.archive_sha256):
+                raise DatasetError(f"{where}: archive_sha256 must be 64 lower-case hex digits")
+        return source
 
 
 @dataclass(frozen=True)
@@ -91,6 +159,8 @@ class FileInfo:
     encoding: str = "utf-8"
     format: str = "text"
     archive_member: str | None = None
+    archive_bytes: int | None = None
+    archive_sha256: str | None = None
     role: str = "data"
     alternates: tuple[Source, ...] = ()
     derived: bool = False
@@ -100,7 +170,10 @@ class FileInfo:
     @property
     def sources(self) -> tuple[Source, ...]:
         """The canonical source followed by the alternates, in the order they are tried."""
-        return (Source(self.url, self.archive_member), *self.alternates)
+        return (
+            Source(self.url, self.archive_member, self.archive_bytes, self.archive_sha256),
+            *self.alternates,
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], dataset: str = "?") -> FileInfo:
@@ -112,7 +185,7 @@ class FileInfo:
 
         Example:
 
-        >>> FileInfo.from_dict({"path": "a.txt", "url": "http://x/a.txt",
+        >>> FileInfo.from_dict({"path": "a.txt", "url": "https://example.org/a.txt",
         ...                     "sha256": "0" * 64, "bytes": 3}).format
         'text'
         """
@@ -128,15 +201,18 @@ class FileInfo:
         d["sha256"] = str(d["sha256"]).lower()
         if not _SHA256.match(d["sha256"]):
             raise DatasetError(f"{where}: sha256 must be 64 hex digits, got {d['sha256']!r}")
-        if "/" in d["path"] or d["path"] in ("", ".", ".."):
-            raise DatasetError(f"{where}: path must be a plain file name")
+        check_plain_name(d["path"], "path", where)
         if d.get("format", "text") not in FORMATS:
             raise DatasetError(f"{where}: format must be one of {FORMATS}")
         if d.get("encoding", "utf-8") not in ENCODINGS:
             raise DatasetError(f"{where}: encoding must be one of {ENCODINGS}")
         if d.get("role", "data") not in ROLES:
             raise DatasetError(f"{where}: role must be one of {ROLES}")
-        d["alternates"] = tuple(Source(**a) for a in d.get("alternates", ()))
+        d["alternates"] = tuple(Source.checked(where, **a) for a in d.get("alternates", ()))
+        if not d.get("derived"):
+            Source.checked(where, url=d["url"], archive_member=d.get("archive_member"),
+                           archive_bytes=d.get("archive_bytes"),
+                           archive_sha256=d.get("archive_sha256"))
         d["bytes"] = int(d["bytes"])
         return cls(**d)
 
@@ -222,7 +298,7 @@ class DatasetInfo:
         for key in ("name", "title", "license", "citation", "files"):
             if key not in d:
                 raise DatasetError(f"registry entry {d.get('name', '?')}: missing key {key!r}")
-        name = d["name"]
+        name = check_plain_name(d["name"], "dataset name", "registry entry")
         files = tuple(FileInfo.from_dict(f, name) for f in d["files"])
         paths = [f.path for f in files]
         if len(set(paths)) != len(paths):
