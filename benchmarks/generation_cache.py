@@ -28,6 +28,7 @@ import keras  # noqa: E402
 
 from course_lib.generation import generate  # noqa: E402
 from course_lib.gpt import GPT, GPTConfig  # noqa: E402
+from course_lib.model_io import load_model
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generation_cache.json"
 
@@ -50,7 +51,7 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     if args.model:
-        model = keras.saving.load_model(args.model, safe_mode=True)
+        model = load_model(args.model)
     else:
         model = GPT(GPTConfig.nanogpt_cpu(vocab_size=65))
     jit = args.jit_compile == "on"

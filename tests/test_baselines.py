@@ -16,6 +16,7 @@ from course_lib.baselines import (
     receptive_field,
     width_for_budget,
 )
+from course_lib.model_io import load_model
 
 V = 23
 
@@ -101,7 +102,7 @@ def test_models_save_and_load(tmp_path, make):
     ids = np.array([[3, 4, 5, 0]])
     path = tmp_path / "model.keras"
     model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = load_model(path)
     assert restored.get_config() == model.get_config()
     assert max_diff(restored(ids), model(ids)) == 0.0
 

@@ -15,6 +15,7 @@ from course_lib.encoder import (
 )
 from course_lib.generation import sample_batch
 from course_lib.layers import TransformerBlock
+from course_lib.model_io import load_model
 
 TOL = 1e-5
 C, H = 16, 4
@@ -185,7 +186,7 @@ def test_models_save_and_load(rng, tmp_path, kind):
         x = {"encoder_token_ids": ids, "decoder_token_ids": np.array([[1, 2]])}
     path = tmp_path / f"{kind}.keras"
     model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = load_model(path)
     assert type(restored) is type(model)
     assert restored.get_config() == model.get_config()
     assert max_diff(restored(x), model(x)) == 0.0

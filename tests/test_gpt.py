@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib.gpt import GPT, GPTConfig, decay_variable_names, no_decay_variables
+from course_lib.model_io import load_model
 
 TINY = dict(vocab_size=11, context_length=8, num_layers=2, num_heads=2, width=16)
 
@@ -125,7 +126,7 @@ def test_nanogpt_initialisation():
 def test_save_and_load_keras_file(model, ids, tmp_path):
     path = tmp_path / "gpt.keras"
     model.save(path)
-    restored = keras.saving.load_model(path, safe_mode=True)
+    restored = load_model(path)
     assert isinstance(restored, GPT)
     assert restored.config == model.config
     assert max_diff(restored(ids), model(ids)) == 0.0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -187,13 +190,61 @@ def test_unknown_custom_layer_says_how_to_fix(tmp_path):
 
 # --- no source turns safe mode off ---------------------------------------------------------
 
-SCANNED = ("course_lib", "notebooks/src", "benchmarks", "tools")
+SCANNED = ("course_lib", "notebooks/src", "notebooks/solutions/src", "benchmarks", "tools",
+           "tests")
 UNSAFE_TEXT = re.compile(r"safe_mode\s*=\s*False|[\"']safe_mode[\"']\s*:\s*False")
+# This file turns safe mode off on purpose, to show that course_lib's loader keeps it on.
+DELIBERATE = Path(__file__).resolve()
 
 
 def _sources():
     files = [p for folder in SCANNED for p in sorted((ROOT / folder).rglob("*.py"))]
-    return files + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks += sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+    return [p for p in files if p.resolve() != DELIBERATE] + notebooks
+
+
+# Keras's loaders, called anywhere but in course_lib.model_io, would skip its archive checks
+# and its forced safe mode.
+DIRECT_LOAD = re.compile(r"\bkeras\.(?:saving|models)\.load_model\(|\bsaving\.load_model\(")
+
+
+def _direct_loads(path: Path) -> list[str]:
+    if path.name == "model_io.py":
+        return []
+    text = path.read_text(encoding="utf-8")
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    return [f"{where}: {m.group(0)}" for m in DIRECT_LOAD.finditer(text)]
+
+
+def test_every_model_load_goes_through_the_safe_loader():
+    found = [hit for path in _sources() for hit in _direct_loads(path)]
+    assert not found, f"load models with course_lib.model_io.load_model: {found}"
+
+
+def test_the_direct_load_scan_catches_each_form(tmp_path):
+    for code in ("m = keras.saving.load_model(p)\n", "m = keras.models.load_model(p)\n",
+                 "from keras import saving\nm = saving.load_model(p)\n"):
+        probe = tmp_path / "probe.py"
+        probe.write_text(code)
+        assert _direct_loads(probe), code
+    (tmp_path / "fine.py").write_text("from course_lib.model_io import load_model\n")
+    assert _direct_loads(tmp_path / "fine.py") == []
+
+
+def test_a_model_file_loads_in_a_fresh_process_that_imports_only_the_loader(tmp_path):
+    path = save_model(GPT(GPTConfig(11, 8, 1, 2, 16)), tmp_path / "tiny.keras")
+    code = (
+        "import sys\n"
+        "from course_lib.model_io import load_model\n"
+        f"model = load_model({str(path)!r})\n"
+        "assert 'course_lib.training' not in sys.modules, 'the loader imported the trainer'\n"
+        "print(type(model).__name__, model.config.vocab_size)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["GPT", "11"]
 
 
 def _unsafe_calls(path: Path) -> list[str]:

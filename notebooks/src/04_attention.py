@@ -375,6 +375,7 @@ from pathlib import Path
 from course_lib import data
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.lm_data import split_tokens, window_batch
+from course_lib.model_io import load_model
 from course_lib.tokenizers import CharTokenizer
 from course_lib.training import LMBatches, TrainConfig, Trainer, history_table
 
@@ -387,7 +388,7 @@ saved = Path("artifacts/shakespeare_gpt.keras")
 model = None
 if saved.exists():
     try:
-        candidate = keras.saving.load_model(saved)
+        candidate = load_model(saved)
         if (candidate.config.vocab_size == tokenizer.vocab_size
                 and candidate.config.context_length >= len(SENTENCE)):
             model = candidate

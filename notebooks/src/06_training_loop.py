@@ -739,7 +739,9 @@ for path in sorted(artifacts.glob("shakespeare*")):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-reloaded = keras.saving.load_model(model_path)
+from course_lib.model_io import load_model
+
+reloaded = load_model(model_path)
 same = np.allclose(keras.ops.convert_to_numpy(reloaded(x_check)),
                    keras.ops.convert_to_numpy(model(x_check)), atol=1e-5)
 print(f"the reloaded model gives the same logits: {same}")

@@ -109,11 +109,13 @@ print(f"perfect prediction (loss 0):      perplexity {metrics.perplexity(0.0):.1
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+from course_lib.model_io import load_model
+
 ARTIFACTS = Path(course_lib.__file__).resolve().parents[1] / "notebooks" / "artifacts"
 text = data.load_tiny_shakespeare()
 model_path = ARTIFACTS / "shakespeare_gpt.keras"
 if model_path.exists():
-    gpt = keras.saving.load_model(model_path)
+    gpt = load_model(model_path)
     tokenizer = CharTokenizer.load(ARTIFACTS / "shakespeare_char_tokenizer.json")
     run_info = json.loads((ARTIFACTS / "shakespeare_gpt.json").read_text())
     print(f"loaded {model_path.name}: {run_info['parameters']:,} parameters, trained "
