@@ -86,7 +86,12 @@ def test_sample_is_reproducible_and_follows_counts():
     lm = NGramLM(2, 3, k=0.0).fit([0, 1, 2, 0, 1, 2])
     assert lm.sample([0], 6, seed=0) == [1, 2, 0, 1, 2, 0]  # deterministic transitions
     noisy = NGramLM(2, 3, k=1.0).fit([0, 1, 2])
-    assert noisy.sample([0], 5, seed=1) == noisy.sample([0], 5, seed=1)
+    assert noisy.sample([0], 20, seed=1) == noisy.sample([0], 20, seed=1)
+    assert noisy.sample([0], 20, seed=1) != noisy.sample([0], 20, seed=2)
+    # After 0, add-one counts give p(0, 1, 2) = (1, 2, 1) / 4; 4,000 draws land within 0.03.
+    first = np.bincount([noisy.sample([0], 1, seed=s)[0] for s in range(4_000)], minlength=3)
+    assert np.allclose(first / 4_000, [0.25, 0.5, 0.25], atol=0.03)
+    assert np.allclose(noisy.distribution([0]), [0.25, 0.5, 0.25])
 
 
 def test_errors_say_what_to_change():
