@@ -439,6 +439,44 @@ def test_an_archive_with_the_wrong_hash_is_not_extracted(env, server):
     assert data.fetch("toy", registry=ok).read_bytes() == A
 
 
+def test_a_cache_folder_that_cannot_be_created_is_a_clear_error(env, monkeypatch, server):
+    server.routes["/a.txt"] = ("ok", A)
+    blocker = env / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(blocker / "cache"))
+    reg = make_registry(entry("a.txt", A, server.url + "/a.txt"))
+    with pytest.raises(data.CacheError, match="a file stands where a folder") as err:
+        data.fetch("toy", registry=reg)
+    assert "COURSE_CACHE_DIR" in str(err.value) and server.requests == []
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing(env, monkeypatch, server):
+    import errno
+
+    server.routes["/a.txt"] = ("ok", A)
+    real_open = open
+
+    class FullDisk:
+        def __init__(self, path):
+            self.file = real_open(path, "wb")
+
+        def write(self, chunk):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(loader, "open", lambda path, mode="r", **kw: FullDisk(path),
+                        raising=False)
+    reg = make_registry(entry("a.txt", A, server.url + "/a.txt"))
+    with pytest.raises(data.CacheError, match="disk .* is full.*free at least") as err:
+        data.fetch("toy", registry=reg)
+    assert isinstance(err.value, OSError) and leftovers(env) == []
+
+
 def test_gzip_lines_are_decompressed(env, server):
     import gzip
 

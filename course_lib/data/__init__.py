@@ -31,6 +31,7 @@ from .corpora import (
 )
 from .errors import (
     ArchiveError,
+    CacheError,
     ChecksumError,
     DatasetError,
     DatasetFileError,
@@ -54,6 +55,7 @@ from .registry import DatasetInfo, FileInfo, Registry, Source, default_registry
 
 __all__ = [
     "ArchiveError",
+    "CacheError",
     "ChecksumError",
     "DatasetError",
     "DatasetFileError",

@@ -212,6 +212,54 @@ class DownloadError(DatasetError):
         super().__init__(" ".join(parts))
 
 
+class CacheError(DatasetError, OSError):
+    """The download cache cannot be used: its folder cannot be created or written, or the
+    disk is full. Nothing half-written is left behind.
+
+    Args:
+        dataset: the dataset name.
+        file: the file name inside the dataset.
+        folder: the cache folder concerned.
+        error: the ``OSError`` the filesystem raised.
+        needed: bytes the file needs, when known.
+
+    Example:
+
+    >>> import errno
+    >>> err = CacheError("glove", "g.txt", "/c", OSError(errno.ENOSPC, "No space left"), 9_000)
+    >>> "COURSE_CACHE_DIR" in str(err) and "free at least" in str(err)
+    True
+    """
+
+    def __init__(self, dataset: str, file: str, folder, error: OSError, needed: int | None = None):
+        import errno
+
+        self.dataset = dataset
+        self.file = file
+        self.folder = str(folder)
+        self.error = error
+        code = getattr(error, "errno", None)
+        if code in (errno.ENOSPC, errno.EDQUOT):
+            cause = "the disk (or your quota) is full"
+            remedy = (f"free at least {needed / 1e6:.1f} MB there, or " if needed else "free "
+                      "some space there, or ")
+        elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+            cause = "the folder is not writable (permissions, or a read-only filesystem)"
+            remedy = ""
+        elif code in (errno.ENOTDIR, errno.EEXIST):
+            cause = "a file stands where a folder of the cache path should be"
+            remedy = "remove that file, or "
+        else:
+            cause = f"the filesystem refused ({error})"
+            remedy = ""
+        super().__init__(
+            f"Could not store {dataset}/{file} in the download cache {self.folder}: {cause} "
+            f"[{type(error).__name__}: {error}]. To fix it, {remedy}point COURSE_CACHE_DIR at a "
+            "writable folder with room (e.g. `export COURSE_CACHE_DIR=$HOME/course-cache`), "
+            "or use a mirror of verified copies. " + MIRROR_HINT
+        )
+
+
 class ArchiveError(DatasetError):
     """An archive that is unsafe to extract, or lacks the member asked for.
 

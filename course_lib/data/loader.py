@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from .. import __version__
 from .archives import safe_extract
-from .errors import ArchiveError, ChecksumError, DatasetError, DownloadError
+from .errors import ArchiveError, CacheError, ChecksumError, DatasetError, DownloadError
 from .registry import DatasetInfo, FileInfo, Registry, Source, default_registry
 
 __all__ = [
@@ -344,7 +344,10 @@ def _download(ds: DatasetInfo, f: FileInfo, final: Path, mirror: Path | None) ->
                 f"COURSE_DATA_DIR at a mirror holding {ds.name}/{f.path}."
             ),
         )
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CacheError(ds.name, f.path, final.parent, err, f.bytes) from err
     timeout = download_timeout()
     failures: list[tuple[Source, DatasetError]] = []
     for src in f.sources:
@@ -353,6 +356,10 @@ def _download(ds: DatasetInfo, f: FileInfo, final: Path, mirror: Path | None) ->
             return
         except (DownloadError, ChecksumError, ArchiveError) as err:
             failures.append((src, err))
+        except CacheError:
+            raise  # another source cannot help a cache that cannot be written
+        except OSError as err:  # the cache, not the network (network errors are DownloadErrors)
+            raise CacheError(ds.name, f.path, final.parent, err, f.bytes) from err
     first = failures[0][1]
     # The canonical URL's error is the one to show; the alternates' go in as notes.
     for src, err in failures[1:]:
@@ -440,8 +447,12 @@ def _http_get(
             if total > limit:
                 raise DownloadError(ds.name, f.path, url, _too_big(total, limit, "announces"),
                                     mirror)
+            try:
+                out = open(dest, "wb")  # closed by the with below
+            except OSError as err:
+                raise CacheError(ds.name, f.path, dest.parent, err, limit) from err
             with (
-                open(dest, "wb") as out,
+                out,
                 tqdm(
                     total=total,
                     unit="B",
@@ -457,8 +468,13 @@ def _http_get(
                     if got > limit:
                         raise DownloadError(ds.name, f.path, url,
                                             _too_big(got, limit, "sent"), mirror)
-                    out.write(chunk)
+                    try:
+                        out.write(chunk)
+                    except OSError as err:  # a full disk, not the network
+                        raise CacheError(ds.name, f.path, dest.parent, err, limit) from err
                     bar.update(len(chunk))
+    except (CacheError, DownloadError):
+        raise
     except urllib.error.HTTPError as err:
         cause = f"HTTP {err.code} {err.reason}"
         if err.code == 404:
