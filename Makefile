@@ -2,7 +2,10 @@
 #   make lab   - set up .venv if needed and open JupyterLab on notebooks/
 #   make test  - set up .venv if needed and run every test (unit tests + every notebook via nbval)
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The pinned stack has wheels for Python 3.11, 3.12 and 3.13: the first of those on the PATH
+# is used, else python3 (checked below); `make PYTHON=/path/to/python3.12 setup` picks one.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
+SUPPORTED_PYTHONS := 3.11, 3.12 or 3.13
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.course-installed
@@ -28,7 +31,13 @@ IS_ROOT := $(shell [ "$$(id -u)" = "0" ] && echo yes)
 setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if [ ! -x $(PY) ]; then \
+	  if [ -z "$(PYTHON)" ]; then \
+	    echo "No Python found. The course needs Python $(SUPPORTED_PYTHONS) (e.g. python3.12 on" \
+	      "the PATH, or make PYTHON=/path/to/python3.12 setup)." >&2; exit 1; fi; \
+	  $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else f"{sys.executable} is Python {v[0]}.{v[1]}; the course needs Python $(SUPPORTED_PYTHONS) (its pinned TensorFlow has wheels for those). Install one and run make PYTHON=python3.12 setup.")' \
+	    && $(PYTHON) -m venv $(VENV); \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
