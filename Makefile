@@ -2,9 +2,12 @@
 #   make lab   - set up .venv if needed and open JupyterLab on notebooks/
 #   make test  - set up .venv if needed and run every test (unit tests + every notebook via nbval)
 
-# The pinned stack has wheels for Python 3.11, 3.12 and 3.13: the first of those on the PATH
-# is used, else python3 (checked below); `make PYTHON=/path/to/python3.12 setup` picks one.
-PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
+# The pinned stack has wheels for Python 3.11, 3.12 and 3.13: the first of python3.11,
+# python3.12, python3.13 and python3 that runs and is one of those is used (a version
+# manager's shim may exist without working); `make PYTHON=/path/to/python3.12 setup` picks one.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+  $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+  && command -v $$p && break; done)
 SUPPORTED_PYTHONS := 3.11, 3.12 or 3.13
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
