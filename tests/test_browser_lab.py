@@ -7,12 +7,17 @@ cell with *Run → Run All Cells*; waits for the environment table to render (it
 ``smoke``, which proves the cells ran now rather than showing stored outputs); then stops the
 server. Autosave is off and nothing is saved: the notebook on disk must not change.
 
+A second test presents chapter 00 as a live slideshow with RISE (``jupyterlab-rise``), as an
+instructor does from ``make lab``: the deck is built from the cells' slide metadata, and its
+cells stay live (they run in the notebook's kernel).
+
 Without Chromium this test skips with a message naming ``make browser``; under ``make test``
 (``COURSE_BROWSER_TESTS=required``) it fails instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -76,13 +81,10 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
-    chromium = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    before, mtime = _digest(NOTEBOOK), NOTEBOOK.stat().st_mtime_ns
-    # A private settings folder: autosave off, so JupyterLab never writes the notebook, and
-    # every cell rendered (not only those in view), so the test can read any output.
+@contextlib.contextmanager
+def _jupyterlab(tmp_path):
+    """Starts ``jupyter lab`` as ``make lab`` does, with private settings (autosave off, every
+    cell rendered); yields ``(base_url, token)`` and stops it afterwards."""
     for plugin, value in (("docmanager-extension/plugin", {"autosave": False}),
                           ("notebook-extension/tracker", {"windowingMode": "none"})):
         f = tmp_path / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
@@ -106,8 +108,6 @@ def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "lab_00_welcome.png"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -118,45 +118,85 @@ def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
             except (urllib.error.URLError, ConnectionError, OSError):
                 assert time.monotonic() < deadline, f"no answer:\n{log.read_text()[-3000:]}"
                 time.sleep(1)
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.set_default_timeout(120_000)
-                page.goto(f"{base}/lab/tree/00_welcome.ipynb?token={token}")
-                panel = page.locator(".jp-NotebookPanel").first
-                panel.wait_for(state="visible")
-                # The kernel must be connected before Run All (the execution indicator says
-                # "idle" before a kernel exists); the status bar names it once it is.
-                page.locator(".jp-StatusBar-Widget").filter(
-                    has_text=re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
-                page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
-                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-
-                # The environment table, printed by this run (stored outputs say "cpu").
-                table = panel.locator(".jp-OutputArea-output").filter(
-                    has_text="Keras backend").filter(has_text="smoke (from COURSE_PROFILE)")
-                table.first.wait_for(state="visible", timeout=RUN_TIMEOUT)
-                text = table.first.text_content()
-                assert "tensorflow" in text and "keras" in text and "Python" in text, text
-                # Then every cell finished: no "[*]" prompt left, one count per code cell.
-                page.wait_for_function(
-                    """() => {
-                      const p = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell'
-                                 + ' .jp-InputPrompt')].map(e => e.textContent.trim());
-                      return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t)); }""",
-                    timeout=RUN_TIMEOUT)
-                body = panel.text_content()
-                assert "Traceback (most recent call last)" not in body
-                table.first.scroll_into_view_if_needed()
-            finally:
-                page.screenshot(path=str(shot))  # also on failure: what the page showed
-                browser.close()
+        yield base, token
     finally:
         _stop(proc)
     assert proc.returncode is not None
+
+
+def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    before, mtime = _digest(NOTEBOOK), NOTEBOOK.stat().st_mtime_ns
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "lab_00_welcome.png"
+    with _jupyterlab(tmp_path) as (base, token), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(120_000)
+            page.goto(f"{base}/lab/tree/00_welcome.ipynb?token={token}")
+            panel = page.locator(".jp-NotebookPanel").first
+            panel.wait_for(state="visible")
+            # The kernel must be connected before Run All (the execution indicator says
+            # "idle" before a kernel exists); the status bar names it once it is.
+            page.locator(".jp-StatusBar-Widget").filter(
+                has_text=re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
+            page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+            # The environment table, printed by this run (stored outputs say "cpu").
+            table = panel.locator(".jp-OutputArea-output").filter(
+                has_text="Keras backend").filter(has_text="smoke (from COURSE_PROFILE)")
+            table.first.wait_for(state="visible", timeout=RUN_TIMEOUT)
+            text = table.first.text_content()
+            assert "tensorflow" in text and "keras" in text and "Python" in text, text
+            # Then every cell finished: no "[*]" prompt left, one count per code cell.
+            page.wait_for_function(
+                """() => {
+                  const p = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell'
+                             + ' .jp-InputPrompt')].map(e => e.textContent.trim());
+                  return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t)); }""",
+                timeout=RUN_TIMEOUT)
+            body = panel.text_content()
+            assert "Traceback (most recent call last)" not in body
+            table.first.scroll_into_view_if_needed()
+        finally:
+            page.screenshot(path=str(shot))  # also on failure: what the page showed
+            browser.close()
     # Nothing was saved: same bytes, same modification time, no checkpoint written.
     assert _digest(NOTEBOOK) == before and NOTEBOOK.stat().st_mtime_ns == mtime
     assert not (NOTEBOOK.parent / ".ipynb_checkpoints").exists()
+    assert shot.stat().st_size > 10_000
+
+
+def test_rise_presents_a_chapter_as_a_live_slideshow(tmp_path):
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    before = _digest(NOTEBOOK)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "rise_00_welcome.png"
+    with _jupyterlab(tmp_path) as (base, token), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(120_000)
+            # RISE's own page for a notebook: the slideshow, with a live kernel behind it.
+            page.goto(f"{base}/rise/00_welcome.ipynb?token={token}")
+            page.locator(".reveal .slides").wait_for(state="visible")
+            current = page.locator(".reveal .slides section.present").last
+            current.wait_for(state="visible")
+            assert "Welcome and setup" in current.text_content()
+            slides = page.locator(".reveal .slides > section").count()
+            assert slides > 5, f"only {slides} slides: the slide metadata was not read"
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                """() => { const s = document.querySelector('.reveal .slides section.present');
+                           return s && !s.textContent.includes('Welcome and setup'); }""")
+        finally:
+            page.screenshot(path=str(shot))
+            browser.close()
+    assert _digest(NOTEBOOK) == before
     assert shot.stat().st_size > 10_000
