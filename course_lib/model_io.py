@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -200,15 +201,25 @@ def _import_defining_modules(path: Path) -> None:
             ) from exc
 
 
+@contextlib.contextmanager
 def _safe_mode_scope():
-    """A scope that forces safe mode on, even after ``keras.config.enable_unsafe_deserialization``.
+    """Undoes ``keras.config.enable_unsafe_deserialization()`` for the length of one load.
 
     Keras lets that global switch override ``load_model(..., safe_mode=True)``, so an earlier
     cell or an imported module could silently turn the protection off for every later load.
+    Resetting the switch to its default makes Keras apply the ``safe_mode=True`` it is given
+    while it rebuilds the model from the file's configuration, exactly as in a fresh process
+    (assets such as a tokenizer's vocabulary, read from the archive afterwards, load as they
+    would there).
     """
-    from keras.src.saving.serialization_lib import SafeModeScope
+    from keras.src.backend.common import global_state
 
-    return SafeModeScope(True)
+    saved = global_state.get_global_attribute("safe_mode_saving")
+    global_state.set_global_attribute("safe_mode_saving", None)
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute("safe_mode_saving", saved)
 
 
 def load_model(path, *, custom_objects=None, compile=True) -> keras.Model:

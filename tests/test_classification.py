@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from course_lib.chapters import ch08_text_classification as cl
 from course_lib.encoder import EncoderConfig, TransformerClassifier
+from course_lib.model_io import load_model
 
 CORPUS = [
     "a great movie , truly great .",
@@ -179,8 +180,8 @@ def test_tiny_overfit_and_save_load_round_trip(vocab, pre, tmp_path):
     # Round trip: model and preprocessor as .keras files, predictions identical.
     model.save(tmp_path / "m.keras")
     keras.saving.save_model(pre, tmp_path / "pre.keras")
-    model2 = keras.saving.load_model(tmp_path / "m.keras")
-    pre2 = keras.saving.load_model(tmp_path / "pre.keras")
+    model2 = load_model(tmp_path / "m.keras")
+    pre2 = load_model(tmp_path / "pre.keras")
     assert pre2.vocabulary == pre.vocabulary
     assert np.array_equal(cl.predict_proba(model2, pre2, CORPUS), probs)
     label, p = cl.describe_predictions(probs[:1])[0]

@@ -1,34 +1,48 @@
-"""Text classification the BERT way, at course scale: a WordPiece vocabulary trained on the
-course's own text, a preprocessing layer that adds ``[CLS]``/``[SEP]``/``[PAD]``, masked-language-
-model (MLM) pretraining of `course_lib.encoder.TransformerEncoder`, fine-tuning, predictions
-with probabilities, and a GloVe-initialised baseline.
+# Generated from notebooks/src/08_text_classification.py (notebooks/08_text_classification.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""The BERT recipe that chapter 08 writes (notebooks/08_text_classification.ipynb).
 
-- `train_wordpiece_vocabulary`: tensorflow-text's WordPiece learner on words split exactly the
-  way `keras_hub.tokenizers.WordPieceTokenizer` splits them.
-- `SentencePreprocessor`: strings → `(B, T)` ids `[CLS] w1 w2 … [SEP] [PAD] …` (a Keras layer
-  that saves to `.keras` with its vocabulary).
-- `MaskedLMHead`, `MaskedLMPretrainer`, `masked_lm_loss`, `mlm_dataset`: BERT's pretraining
-  task: hide 15% of the tokens (keras-hub's `MaskedLMMaskGenerator`) and predict them; the loss
-  counts the hidden positions only.
-- `copy_encoder_weights`: pretrained encoder → the encoder inside a `TransformerClassifier`.
-- `classification_dataset`, `predict_proba`, `evaluate_predictions`: fine-tuning input, class
-  probabilities, accuracy/F1 with bootstrap intervals.
-- `glove_embedding_matrix`: an embedding table whose rows are GloVe vectors where the word is
-  known.
-- `load_preset_classifier`: keras-hub's `BertTextClassifier.from_preset`, failing fast offline.
+Text classification at course scale: a WordPiece vocabulary learned from the course's own
+text, a preprocessing layer that adds ``[CLS]``/``[SEP]``/``[PAD]``, the classification head on
+the ``[CLS]`` vector, masked-language-model (MLM) pretraining of
+``course_lib.encoder.TransformerEncoder`` with an output layer tied to the input embeddings,
+fine-tuning and prediction helpers, and a GloVe-initialised baseline. The model the chapter
+trains is ``course_lib.encoder.TransformerClassifier`` (core: chapter 05 uses it too); its head
+is exactly :class:`ClassificationHead`, which the chapter checks with copied weights.
+
+- ``ClassificationHead``: encoder output ``(B, T, C)`` → ``[CLS]`` vector → dropout → logits.
+- ``MaskedLMHead``, ``masked_lm_loss``, ``MaskedLMPretrainer``: BERT's pretraining task: predict
+  the hidden tokens; the loss counts the hidden positions only.
+- ``mlm_dataset``: hides 15% of the tokens (keras-hub's ``MaskedLMMaskGenerator``).
+- ``copy_encoder_weights``: pretrained encoder → the encoder inside a ``TransformerClassifier``.
+- ``train_wordpiece_vocabulary``, ``SentencePreprocessor``: strings → ``(B, T)`` ids
+  ``[CLS] w1 w2 … [SEP] [PAD] …`` (a Keras layer that saves with its vocabulary).
+- ``classification_dataset``, ``predict_proba``, ``describe_predictions``,
+  ``evaluate_predictions``: fine-tuning input, class probabilities, accuracy/F1 with bootstrap
+  intervals.
+- ``glove_embedding_matrix``: an embedding table whose rows are GloVe vectors where known.
+- ``load_preset_classifier``: keras-hub's ``BertTextClassifier.from_preset``, failing fast
+  offline.
 
 Shapes: B = batch, T = sequence length, P = masked positions per sequence, C = width,
 V = vocabulary.
 
 Example:
-```python
-vocab = train_wordpiece_vocabulary(texts, 2000)
-pre = SentencePreprocessor(vocab, sequence_length=64)
-ids = pre(["This is a great movie!"])  # (1, 64): [CLS] this is a great movie ! [SEP] [PAD] …
-```
-"""
 
-from __future__ import annotations
+>>> vocab = train_wordpiece_vocabulary(["a great movie", "a dull movie"] * 5, 50)
+>>> vocab[:5]
+['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+>>> pre = SentencePreprocessor(vocab, sequence_length=8)
+>>> pre.decode(pre(["A great movie!"])[0])
+'[CLS] a great movie [UNK] [SEP]'
+>>> config = EncoderConfig(len(vocab), max_length=8, num_layers=1, num_heads=2, width=16)
+>>> vectors = TransformerEncoder(config)(pre(["a dull movie"]))
+>>> tuple(ClassificationHead(num_classes=2)(vectors).shape)
+(1, 2)
+>>> uniform = np.zeros((1, 2, 4))  # equal scores for V = 4 tokens: the loss is ln 4
+>>> round(float(masked_lm_loss(np.array([[3, 0]]), uniform, np.array([[1.0, 0.0]]))), 4)
+1.3863
+"""
 
 import os
 import socket
@@ -39,28 +53,14 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize
+from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
 
+from course_lib.config import check_positive_int
 from course_lib.encoder import EncoderConfig, TransformerEncoder
+from course_lib.layers import default_initializer
 from course_lib.metrics import accuracy, bootstrap_ci, f1_score
 from course_lib.model_io import ConfigSerialization
-
-__all__ = [
-    "SPECIAL_TOKENS",
-    "LABELS",
-    "train_wordpiece_vocabulary",
-    "SentencePreprocessor",
-    "MaskedLMHead",
-    "MaskedLMPretrainer",
-    "masked_lm_loss",
-    "mlm_dataset",
-    "copy_encoder_weights",
-    "classification_dataset",
-    "predict_proba",
-    "describe_predictions",
-    "evaluate_predictions",
-    "glove_embedding_matrix",
-    "load_preset_classifier",
-]
 
 # BERT's special tokens, in the id order used throughout the chapter: [PAD] = 0 so that the
 # encoder's default pad_id works, [UNK] for pieces the vocabulary lacks.
@@ -68,16 +68,53 @@ SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 LABELS = ("negative", "positive")  # rt-polarity: 0 = negative, 1 = positive
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+def _preset_cached(preset):
+    cache = Path(os.environ.get("KAGGLEHUB_CACHE", Path.home() / ".cache" / "kagglehub"))
+    return any(cache.glob(f"models/keras/bert/keras/{preset}/*/config.json"))
+
+
+def load_preset_classifier(preset="bert_tiny_en_uncased", num_classes=2, *, timeout=3.0,
+                           host="www.kaggle.com"):
+    """`keras_hub.models.BertTextClassifier.from_preset(preset)`, or None (with the reason)
+    when the preset is neither cached nor downloadable within `timeout` seconds.
+
+    The download goes through Kaggle with retries, which can hang for minutes without a
+    network; a socket probe decides first.
+
+    Args:
+        preset: a keras-hub BERT preset name.
+        num_classes: the new (randomly initialised) head's classes.
+        timeout: seconds the network probe may take.
+        host: the host the preset is downloaded from.
+
+    Returns:
+        `(classifier or None, message)`.
+
+    Example:
+    ```python
+    model, message = load_preset_classifier()
+    print(message)
+    ```
+    """
+    if not _preset_cached(preset):
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+        except OSError as error:
+            return None, (
+                f"offline: {host} is not reachable ({type(error).__name__}), so the preset "
+                f"{preset!r} cannot be downloaded; skipping this cell. With a network it "
+                "downloads about 17 MB once."
+            )
+    try:
+        model = keras_hub.models.BertTextClassifier.from_preset(preset, num_classes=num_classes)
+    except Exception as error:  # noqa: BLE001 - any download or format failure: say it, move on
+        return None, f"could not load {preset!r}: {type(error).__name__}: {error}"
+    return model, f"loaded {preset!r}: {model.count_params():,} parameters"
 
 
 def _pretokenize(texts, lowercase):
     # keras-hub's own splitting (whitespace, punctuation, CJK, accents), so the words counted for
     # training are the words the tokenizer will later split into pieces.
-    from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize
-
     return pretokenize(tf.constant(list(texts)), lowercase, lowercase, True, True)
 
 
@@ -110,9 +147,7 @@ def train_wordpiece_vocabulary(texts, vocabulary_size, *, lowercase=True,
     vocab[:5]  # ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
     ```
     """
-    from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
-
-    _check_positive_int("vocabulary_size", vocabulary_size)
+    check_positive_int("vocabulary_size", vocabulary_size)
     texts = list(texts)
     if not texts:
         raise ValueError("texts is empty; give at least one sentence to learn from")
@@ -172,7 +207,7 @@ class SentencePreprocessor(keras.layers.Layer):
                 f"the vocabulary lacks {missing}; train it with "
                 "train_wordpiece_vocabulary(..., reserved_tokens=SPECIAL_TOKENS)"
             )
-        _check_positive_int("sequence_length", sequence_length)
+        check_positive_int("sequence_length", sequence_length)
         if sequence_length < 3:
             raise ValueError(
                 f"sequence_length {sequence_length} leaves no room for a token between [CLS] "
@@ -242,224 +277,48 @@ class SentencePreprocessor(keras.layers.Layer):
         return config
 
 
-# ---------------------------------------------------------------------------------------------
-# Masked-language-model pretraining
-# ---------------------------------------------------------------------------------------------
-
-
 @keras.saving.register_keras_serializable(package="course_lib")
-class MaskedLMHead(keras.layers.Layer):
-    """BERT's MLM head: gather the masked positions, transform, score every vocabulary entry.
-
-    `Dense(C, gelu) → LayerNorm → · Eᵀ + b`, where E is the encoder's token-embedding table
-    (weight tying, as BERT: the output layer reuses the input embeddings, so the head adds only
-    C² + 4C + V parameters).
+class ClassificationHead(keras.layers.Layer):
+    """BERT's classification head: the `[CLS]` vector → dropout → one logit per class.
 
     Args:
-        token_embedding: the encoder's `keras.layers.Embedding` (built), shared, not copied.
-        layer_norm_epsilon: epsilon of the LayerNorm.
+        num_classes: number of labels.
+        dropout: dropout rate on the `[CLS]` vector while training.
         **kwargs: passed to `keras.layers.Layer`.
 
     Call arguments:
-        vectors: `(B, T, C)` encoder output.
-        mask_positions: `(B, P)` int positions to predict.
-
-    Returns:
-        float32 logits `(B, P, V)`.
-
-    Example:
-    ```python
-    head = MaskedLMHead(encoder.token_embedding)
-    logits = head(encoder(ids), np.array([[1, 3]]))  # (1, 2, V)
-    ```
-    """
-
-    def __init__(self, token_embedding, layer_norm_epsilon=1e-5, **kwargs):
-        super().__init__(**kwargs)
-        self.token_embedding = token_embedding
-        width = token_embedding.output_dim
-        self.transform = keras.layers.Dense(
-            width, activation="gelu",
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="transform",
-        )
-        self.norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="norm")
-        self.transform.build((None, None, width))
-        self.norm.build((None, None, width))
-        self.output_bias = self.add_weight(
-            shape=(token_embedding.input_dim,), initializer="zeros", name="output_bias"
-        )
-
-    def call(self, vectors, mask_positions):
-        mask_positions = ops.cast(mask_positions, "int32")
-        # (B, P, C): the vectors at the masked positions only; the rest never reach the loss.
-        picked = ops.take_along_axis(vectors, mask_positions[:, :, None], axis=1)
-        h = self.norm(self.transform(picked))  # (B, P, C)
-        table = ops.cast(self.token_embedding.embeddings, h.dtype)  # (V, C)
-        logits = ops.matmul(h, ops.transpose(table)) + ops.cast(self.output_bias, h.dtype)
-        return ops.cast(logits, "float32")  # (B, P, V)
-
-
-def masked_lm_loss(mask_ids, logits, mask_weights):
-    """Mean cross-entropy over the masked positions that are real (weight 1).
-
-    `MaskedLMMaskGenerator` pads every row to P positions; padding entries have weight 0 and
-    must not count, neither in the sum nor in the count. (A Keras loss with `sample_weight`
-    divides by B·P instead, which shrinks the loss when few tokens are masked.)
-
-    Args:
-        mask_ids: `(B, P)` the true ids at the masked positions.
-        logits: `(B, P, V)` the head's scores.
-        mask_weights: `(B, P)` 1.0 for real masked positions, 0.0 for padding.
-
-    Returns:
-        A scalar: Σ w·CE / max(Σ w, 1).
-
-    Example:
-    ```python
-    loss = masked_lm_loss(y, pretrainer(x), weights)
-    ```
-    """
-    ce = keras.losses.sparse_categorical_crossentropy(mask_ids, logits, from_logits=True)
-    w = ops.cast(mask_weights, ce.dtype)
-    return ops.sum(ce * w) / ops.maximum(ops.sum(w), 1.0)
-
-
-@keras.saving.register_keras_serializable(package="course_lib")
-class MaskedLMPretrainer(ConfigSerialization, keras.Model):
-    """A `TransformerEncoder` with an MLM head, trained to fill in hidden tokens.
-
-    Train it with `fit` on `mlm_dataset(...)`; the loss (`masked_lm_loss`) is built in, so
-    `compile` needs only an optimizer. Afterwards `copy_encoder_weights(pretrainer.encoder,
-    classifier)` hands the encoder to a `TransformerClassifier`.
-
-    Args:
-        config: the encoder's `EncoderConfig` (or its dict).
-        **kwargs: passed to `keras.Model`.
-
-    Call arguments:
-        inputs: dict with `"token_ids"` `(B, T)` (masked) and `"mask_positions"` `(B, P)`.
+        vectors: `(B, T, C)` encoder output; position 0 holds `[CLS]`.
         training: enables dropout.
 
     Returns:
-        float32 logits `(B, P, V)`.
+        float32 logits `(B, num_classes)` (use `from_logits=True` in the loss).
 
     Example:
     ```python
-    pretrainer = MaskedLMPretrainer(EncoderConfig(vocab_size=2000, max_length=64))
-    pretrainer.compile(keras.optimizers.AdamW(1e-3))
-    pretrainer.fit(mlm_dataset(texts, pre, batch_size=32), epochs=1)
+    head = ClassificationHead(num_classes=2, dropout=0.1)
+    logits = head(encoder(token_ids))  # (B, 2)
     ```
     """
 
-    config_class = EncoderConfig  # what from_config rebuilds
-
-    def __init__(self, config, **kwargs):
-        config = self.coerce_config(config)
+    def __init__(self, num_classes, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.config = config
-        self.encoder = TransformerEncoder(config, name="encoder")
-        self.head = MaskedLMHead(
-            self.encoder.token_embedding, config.layer_norm_epsilon, name="mlm_head"
-        )
-        self.built = True
+        self.num_classes, self.rate = int(num_classes), float(dropout)
+        self.dropout = keras.layers.Dropout(self.rate)
+        # float32 even under mixed precision: the logits feed a softmax.
+        self.dense = keras.layers.Dense(self.num_classes, kernel_initializer=default_initializer(),
+                                        dtype="float32", name="dense")
 
-    def call(self, inputs, training=None):
-        vectors = self.encoder(inputs["token_ids"], training=training)  # (B, T, C)
-        return self.head(vectors, inputs["mask_positions"])
+    def build(self, input_shape):
+        self.dense.build((None, input_shape[-1]))
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = masked_lm_loss(y, y_pred, sample_weight)
-        # Keep regularisation losses (none by default) as Keras would.
-        if self.losses:
-            loss = loss + ops.sum(self.losses)
-        return loss
+    def call(self, vectors, training=None):
+        # [CLS] attends to every real token, and fine-tuning teaches it to sum the sentence up.
+        cls = vectors[:, 0, :]  # (B, C)
+        cls = self.dropout(cls, training=training)  # (B, C)
+        return self.dense(ops.cast(cls, "float32"))  # (B, num_classes)
 
-
-def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=None,
-                shuffle=True, seed=0, repeat=False):
-    """A `tf.data` pipeline of MLM batches: `(x, mask_ids, mask_weights)`.
-
-    Each sentence is packed by `preprocessor`, then `keras_hub.layers.MaskedLMMaskGenerator`
-    picks `mask_rate` of its real tokens (never `[CLS]`, `[SEP]` or `[PAD]`) and, as BERT, puts
-    `[MASK]` in 80% of them, a random token in 10% and leaves 10% unchanged. The model must
-    predict the original ids at those positions.
-
-    Args:
-        texts: unlabelled sentences.
-        preprocessor: a `SentencePreprocessor`.
-        batch_size: sentences per batch.
-        mask_rate: share of real tokens to predict (BERT: 0.15).
-        max_masked: P, the masked positions kept per sentence; default 15% of T, rounded up.
-        shuffle: shuffle the sentences (each epoch draws new masks either way).
-        seed: seeds the shuffle; the masks follow Keras's global seed
-            (`keras.utils.set_random_seed`).
-        repeat: repeat forever (use `steps_per_epoch` in `fit`).
-
-    Returns:
-        A dataset of `({"token_ids": (B, T), "mask_positions": (B, P)}, (B, P) ids,
-        (B, P) weights)`.
-
-    Example:
-    ```python
-    x, y, w = next(iter(mlm_dataset(["a great movie"], pre, batch_size=1)))
-    ```
-    """
-    _check_positive_int("batch_size", batch_size)
-    if not 0.0 < mask_rate < 1.0:
-        raise ValueError(f"mask_rate must be in (0, 1), got {mask_rate}; BERT uses 0.15")
-    length = preprocessor.sequence_length
-    if max_masked is None:
-        max_masked = max(1, int(np.ceil(0.15 * length)))
-    masker = keras_hub.layers.MaskedLMMaskGenerator(
-        vocabulary_size=preprocessor.vocabulary_size,
-        mask_selection_rate=mask_rate,
-        mask_token_id=preprocessor.mask_id,
-        mask_selection_length=int(max_masked),
-        unselectable_token_ids=[preprocessor.pad_id, preprocessor.cls_id, preprocessor.sep_id],
-    )
-
-    def to_example(batch):
-        masked = masker(preprocessor(batch))
-        x = {"token_ids": masked["token_ids"], "mask_positions": masked["mask_positions"]}
-        return x, masked["mask_ids"], masked["mask_weights"]
-
-    ds = tf.data.Dataset.from_tensor_slices(tf.constant(list(texts)))
-    if shuffle:
-        ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    # Masks are drawn after batching, in the pipeline: every epoch sees new masks.
-    return ds.batch(batch_size).map(to_example).prefetch(tf.data.AUTOTUNE)
-
-
-def copy_encoder_weights(source, classifier):
-    """Copies a pretrained `TransformerEncoder`'s weights into `classifier.encoder`.
-
-    Args:
-        source: the pretrained encoder (e.g. `pretrainer.encoder`).
-        classifier: a `TransformerClassifier` with the same `EncoderConfig`.
-
-    Returns:
-        The number of weight tensors copied.
-
-    Example:
-    ```python
-    copy_encoder_weights(pretrainer.encoder, classifier)
-    ```
-    """
-    if source.config != classifier.encoder.config:
-        raise ValueError(
-            "the encoders' configs differ; build the classifier with the pretrainer's config: "
-            f"{source.config} vs {classifier.encoder.config}"
-        )
-    weights = source.get_weights()
-    classifier.encoder.set_weights(weights)
-    return len(weights)
-
-
-# ---------------------------------------------------------------------------------------------
-# Fine-tuning, prediction, evaluation
-# ---------------------------------------------------------------------------------------------
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "dropout": self.rate}
 
 
 def classification_dataset(texts, labels, preprocessor, batch_size, *, shuffle=False, seed=0):
@@ -479,7 +338,7 @@ def classification_dataset(texts, labels, preprocessor, batch_size, *, shuffle=F
     train_ds = classification_dataset(train_texts, train_labels, pre, 32, shuffle=True)
     ```
     """
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     labels = np.asarray(labels, dtype=np.int32)
     if len(labels) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
@@ -525,32 +384,215 @@ def describe_predictions(probabilities, labels=LABELS):
     return [(labels[int(k)], float(p[k])) for k, p in zip(best, probabilities, strict=True)]
 
 
-def evaluate_predictions(y_true, y_pred, *, n_resamples=1000, seed=0):
-    """Accuracy and F1 (positive class) with 95% percentile-bootstrap intervals.
+def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=None,
+                shuffle=True, seed=0, repeat=False):
+    """A `tf.data` pipeline of MLM batches: `(x, mask_ids, mask_weights)`.
+
+    Each sentence is packed by `preprocessor`, then `keras_hub.layers.MaskedLMMaskGenerator`
+    picks `mask_rate` of its real tokens (never `[CLS]`, `[SEP]` or `[PAD]`) and, as BERT, puts
+    `[MASK]` in 80% of them, a random token in 10% and leaves 10% unchanged. The model must
+    predict the original ids at those positions.
 
     Args:
-        y_true: true labels (0/1).
-        y_pred: predicted labels.
-        n_resamples: bootstrap resamples.
-        seed: the resampling seed (the same for every model: the intervals then use the same
-            resampled test sets).
+        texts: unlabelled sentences.
+        preprocessor: a `SentencePreprocessor`.
+        batch_size: sentences per batch.
+        mask_rate: share of real tokens to predict (BERT: 0.15).
+        max_masked: P, the masked positions kept per sentence; default 15% of T, rounded up.
+        shuffle: shuffle the sentences (each epoch draws new masks either way).
+        seed: seeds the shuffle; the masks follow Keras's global seed
+            (`keras.utils.set_random_seed`).
+        repeat: repeat forever (use `steps_per_epoch` in `fit`).
 
     Returns:
-        A dict with `accuracy`, `accuracy_low`, `accuracy_high`, `f1`, `f1_low`, `f1_high`.
+        A dataset of `({"token_ids": (B, T), "mask_positions": (B, P)}, (B, P) ids,
+        (B, P) weights)`.
 
     Example:
     ```python
-    evaluate_predictions([1, 0, 1, 1], [1, 0, 0, 1], n_resamples=100)["accuracy"]  # 0.75
+    x, y, w = next(iter(mlm_dataset(["a great movie"], pre, batch_size=1)))
     ```
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    acc = bootstrap_ci(accuracy, y_true, y_pred, n_resamples=n_resamples, seed=seed)
-    f1 = bootstrap_ci(lambda t, p: f1_score(t, p, labels=[0, 1]), y_true, y_pred,
-                      n_resamples=n_resamples, seed=seed)
-    return {
-        "accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
-        "f1": f1.estimate, "f1_low": f1.low, "f1_high": f1.high,
-    }
+    check_positive_int("batch_size", batch_size)
+    if not 0.0 < mask_rate < 1.0:
+        raise ValueError(f"mask_rate must be in (0, 1), got {mask_rate}; BERT uses 0.15")
+    length = preprocessor.sequence_length
+    if max_masked is None:
+        max_masked = max(1, int(np.ceil(0.15 * length)))
+    masker = keras_hub.layers.MaskedLMMaskGenerator(
+        vocabulary_size=preprocessor.vocabulary_size,
+        mask_selection_rate=mask_rate,
+        mask_token_id=preprocessor.mask_id,
+        mask_selection_length=int(max_masked),
+        unselectable_token_ids=[preprocessor.pad_id, preprocessor.cls_id, preprocessor.sep_id],
+    )
+
+    def to_example(batch):
+        masked = masker(preprocessor(batch))
+        x = {"token_ids": masked["token_ids"], "mask_positions": masked["mask_positions"]}
+        return x, masked["mask_ids"], masked["mask_weights"]
+
+    ds = tf.data.Dataset.from_tensor_slices(tf.constant(list(texts)))
+    if shuffle:
+        ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    # Masks are drawn after batching, in the pipeline: every epoch sees new masks.
+    return ds.batch(batch_size).map(to_example).prefetch(tf.data.AUTOTUNE)
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class MaskedLMHead(keras.layers.Layer):
+    """BERT's MLM head: gather the masked positions, transform, score every vocabulary entry.
+
+    `Dense(C, gelu) → LayerNorm → · Eᵀ + b`, where E is the encoder's token-embedding table
+    (weight tying, as BERT: the output layer reuses the input embeddings, so the head adds only
+    C² + 4C + V parameters).
+
+    Args:
+        token_embedding: the encoder's `keras.layers.Embedding` (built), shared, not copied.
+        layer_norm_epsilon: epsilon of the LayerNorm.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        vectors: `(B, T, C)` encoder output.
+        mask_positions: `(B, P)` int positions to predict.
+
+    Returns:
+        float32 logits `(B, P, V)`.
+
+    Example:
+    ```python
+    head = MaskedLMHead(encoder.token_embedding)
+    logits = head(encoder(ids), np.array([[1, 3]]))  # (1, 2, V)
+    ```
+    """
+
+    def __init__(self, token_embedding, layer_norm_epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.token_embedding = token_embedding
+        width = token_embedding.output_dim
+        self.transform = keras.layers.Dense(
+            width, activation="gelu",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="transform",
+        )
+        self.norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="norm")
+        self.transform.build((None, None, width))
+        self.norm.build((None, None, width))
+        self.output_bias = self.add_weight(  # (V,)
+            shape=(token_embedding.input_dim,), initializer="zeros", name="output_bias"
+        )
+
+    def call(self, vectors, mask_positions):
+        positions = ops.cast(mask_positions, "int32")[:, :, None]  # (B, P, 1)
+        # Only the masked positions reach the loss, so only they are scored: P ≪ T rows of V.
+        picked = ops.take_along_axis(vectors, positions, axis=1)  # (B, P, C)
+        h = self.norm(self.transform(picked))  # (B, P, C)
+        table = ops.cast(self.token_embedding.embeddings, h.dtype)  # (V, C), the input table
+        logits = ops.matmul(h, ops.transpose(table))  # (B, P, V)
+        logits = logits + ops.cast(self.output_bias, h.dtype)  # (B, P, V)
+        return ops.cast(logits, "float32")  # (B, P, V)
+
+
+def masked_lm_loss(mask_ids, logits, mask_weights):
+    """Mean cross-entropy over the masked positions that are real (weight 1).
+
+    `MaskedLMMaskGenerator` pads every row to P positions; padding entries have weight 0 and
+    must not count, neither in the sum nor in the count. (A Keras loss with `sample_weight`
+    divides by B·P instead, which shrinks the loss when few tokens are masked.)
+
+    Args:
+        mask_ids: `(B, P)` the true ids at the masked positions.
+        logits: `(B, P, V)` the head's scores.
+        mask_weights: `(B, P)` 1.0 for real masked positions, 0.0 for padding.
+
+    Returns:
+        A scalar: Σ w·CE / max(Σ w, 1).
+
+    Example:
+    ```python
+    loss = masked_lm_loss(y, pretrainer(x), weights)
+    ```
+    """
+    ce = keras.losses.sparse_categorical_crossentropy(mask_ids, logits, from_logits=True)  # (B, P)
+    w = ops.cast(mask_weights, ce.dtype)  # (B, P)
+    return ops.sum(ce * w) / ops.maximum(ops.sum(w), 1.0)  # ()
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class MaskedLMPretrainer(ConfigSerialization, keras.Model):
+    """A `TransformerEncoder` with an MLM head, trained to fill in hidden tokens.
+
+    Train it with `fit` on `mlm_dataset(...)`; the loss (`masked_lm_loss`) is built in, so
+    `compile` needs only an optimizer. Afterwards `copy_encoder_weights(pretrainer.encoder,
+    classifier)` hands the encoder to a `TransformerClassifier`.
+
+    Args:
+        config: the encoder's `EncoderConfig` (or its dict).
+        **kwargs: passed to `keras.Model`.
+
+    Call arguments:
+        inputs: dict with `"token_ids"` `(B, T)` (masked) and `"mask_positions"` `(B, P)`.
+        training: enables dropout.
+
+    Returns:
+        float32 logits `(B, P, V)`.
+
+    Example:
+    ```python
+    pretrainer = MaskedLMPretrainer(EncoderConfig(vocab_size=2000, max_length=64))
+    pretrainer.compile(keras.optimizers.AdamW(1e-3))
+    pretrainer.fit(mlm_dataset(texts, pre, batch_size=32), epochs=1)
+    ```
+    """
+
+    config_class = EncoderConfig  # what from_config rebuilds
+
+    def __init__(self, config, **kwargs):
+        config = self.coerce_config(config)
+        super().__init__(**kwargs)
+        self.config = config
+        self.encoder = TransformerEncoder(config, name="encoder")
+        self.head = MaskedLMHead(
+            self.encoder.token_embedding, config.layer_norm_epsilon, name="mlm_head"
+        )
+        self.built = True
+
+    def call(self, inputs, training=None):
+        vectors = self.encoder(inputs["token_ids"], training=training)  # (B, T, C)
+        return self.head(vectors, inputs["mask_positions"])  # (B, P, V)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        # fit's y is mask_ids (B, P) and its sample_weight mask_weights (B, P): the masked mean.
+        loss = masked_lm_loss(y, y_pred, sample_weight)
+        if self.losses:  # regularisation losses (none by default), kept as Keras would
+            loss = loss + ops.sum(self.losses)
+        return loss
+
+
+def copy_encoder_weights(source, classifier):
+    """Copies a pretrained `TransformerEncoder`'s weights into `classifier.encoder`.
+
+    Args:
+        source: the pretrained encoder (e.g. `pretrainer.encoder`).
+        classifier: a `TransformerClassifier` with the same `EncoderConfig`.
+
+    Returns:
+        The number of weight tensors copied.
+
+    Example:
+    ```python
+    copy_encoder_weights(pretrainer.encoder, classifier)
+    ```
+    """
+    if source.config != classifier.encoder.config:
+        raise ValueError(
+            "the encoders' configs differ; build the classifier with the pretrainer's config: "
+            f"{source.config} vs {classifier.encoder.config}"
+        )
+    weights = source.get_weights()
+    classifier.encoder.set_weights(weights)
+    return len(weights)
 
 
 def glove_embedding_matrix(vocabulary, words, vectors, *, seed=0, pad_index=0):
@@ -588,50 +630,29 @@ def glove_embedding_matrix(vocabulary, words, vectors, *, seed=0, pad_index=0):
     return matrix, found
 
 
-# ---------------------------------------------------------------------------------------------
-# The document's snippet, the keras-hub way
-# ---------------------------------------------------------------------------------------------
-
-
-def _preset_cached(preset):
-    cache = Path(os.environ.get("KAGGLEHUB_CACHE", Path.home() / ".cache" / "kagglehub"))
-    return any(cache.glob(f"models/keras/bert/keras/{preset}/*/config.json"))
-
-
-def load_preset_classifier(preset="bert_tiny_en_uncased", num_classes=2, *, timeout=3.0,
-                           host="www.kaggle.com"):
-    """`keras_hub.models.BertTextClassifier.from_preset(preset)`, or None (with the reason)
-    when the preset is neither cached nor downloadable within `timeout` seconds.
-
-    The download goes through Kaggle with retries, which can hang for minutes without a
-    network; a socket probe decides first.
+def evaluate_predictions(y_true, y_pred, *, n_resamples=1000, seed=0):
+    """Accuracy and F1 (positive class) with 95% percentile-bootstrap intervals.
 
     Args:
-        preset: a keras-hub BERT preset name.
-        num_classes: the new (randomly initialised) head's classes.
-        timeout: seconds the network probe may take.
-        host: the host the preset is downloaded from.
+        y_true: true labels (0/1).
+        y_pred: predicted labels.
+        n_resamples: bootstrap resamples.
+        seed: the resampling seed (the same for every model: the intervals then use the same
+            resampled test sets).
 
     Returns:
-        `(classifier or None, message)`.
+        A dict with `accuracy`, `accuracy_low`, `accuracy_high`, `f1`, `f1_low`, `f1_high`.
 
     Example:
     ```python
-    model, message = load_preset_classifier()
-    print(message)
+    evaluate_predictions([1, 0, 1, 1], [1, 0, 0, 1], n_resamples=100)["accuracy"]  # 0.75
     ```
     """
-    if not _preset_cached(preset):
-        try:
-            socket.create_connection((host, 443), timeout=timeout).close()
-        except OSError as error:
-            return None, (
-                f"offline: {host} is not reachable ({type(error).__name__}), so the preset "
-                f"{preset!r} cannot be downloaded; skipping this cell. With a network it "
-                "downloads about 17 MB once."
-            )
-    try:
-        model = keras_hub.models.BertTextClassifier.from_preset(preset, num_classes=num_classes)
-    except Exception as error:  # noqa: BLE001 - any download or format failure: say it, move on
-        return None, f"could not load {preset!r}: {type(error).__name__}: {error}"
-    return model, f"loaded {preset!r}: {model.count_params():,} parameters"
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    acc = bootstrap_ci(accuracy, y_true, y_pred, n_resamples=n_resamples, seed=seed)
+    f1 = bootstrap_ci(lambda t, p: f1_score(t, p, labels=[0, 1]), y_true, y_pred,
+                      n_resamples=n_resamples, seed=seed)
+    return {
+        "accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
+        "f1": f1.estimate, "f1_low": f1.low, "f1_high": f1.high,
+    }

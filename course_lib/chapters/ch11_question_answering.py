@@ -1,9 +1,12 @@
-"""Extractive question answering (SQuAD v1.1): the metric, the features, the span model, the
-span decoder and a lexical baseline.
+# Generated from notebooks/src/11_question_answering.py (notebooks/11_question_answering.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""Extractive question answering on SQuAD v1.1, written in notebooks/11_question_answering.ipynb.
 
 Extractive QA answers a question with a span copied from a context paragraph. A model reads
 `[CLS] question [SEP] context [SEP]` and scores every context token twice: how likely the
 answer *starts* there and how likely it *ends* there. The answer is the best valid pair.
+Chapter 11 writes the metric, the windows, the span model and the decoder in the open; the
+article split, the word splitting, the tokenizer and the baseline sit in folded cells.
 
 - **Metric**: `normalize_answer`, `exact_match_score`, `f1_score` and `squad_evaluate`
   reproduce the official `evaluate-v1.1.py` of SQuAD: lower-case, drop punctuation, drop the
@@ -11,23 +14,27 @@ answer *starts* there and how likely it *ends* there. The answer is the best val
   and keeps the best.
 - **Tokens with offsets**: `split_words` cuts text into words and punctuation marks with their
   character offsets; `QATokenizer` splits words further into WordPiece sub-words (vocabulary
-  trained with keras-hub) and keeps, for every token, the characters it came from, so a
-  predicted token span maps back to the exact text of the context.
+  trained with TensorFlow Text's learner) and keeps, for every token, the characters it came
+  from, so a predicted token span maps back to the exact text of the context.
 - **Features**: `build_features` turns each (question, context) pair into one or more
   fixed-length windows; a long context is cut into overlapping windows, `stride` tokens apart.
 - **Model**: `SpanQAModel`, start/end heads on `course_lib.encoder.TransformerEncoder` with
   segment ids (question / context, plus an optional "this context word is in the question"
-  segment).
+  segment); `span_loss`, BERT's cross-entropy of the gold start and end.
 - **Decoding**: `best_span` finds the best start ≤ end pair no longer than a cap in one
   window; `decode_predictions` keeps the best over all windows of a context.
 - **Baseline**: `SlidingWindowBaseline`, a sliding-window lexical-overlap answerer with no
   learning (in the spirit of Richardson et al., 2013, used as a SQuAD baseline by Rajpurkar
   et al., 2016).
 
-Shapes: N = windows (features), T = window length in tokens.
-"""
+Shapes: N = windows (features), B = windows in a batch, T = window length in tokens,
+C = the encoder's width.
 
-from __future__ import annotations
+Example:
+
+>>> squad_evaluate([{"id": "q1", "answers": ["Denver Broncos"]}], {"q1": "the Denver Broncos"})
+{'exact_match': 100.0, 'f1': 100.0}
+"""
 
 import collections
 import math
@@ -43,29 +50,39 @@ from keras import ops
 from course_lib.encoder import EncoderConfig, TransformerEncoder
 from course_lib.model_io import ConfigSerialization
 
-__all__ = [
-    "normalize_answer",
-    "exact_match_score",
-    "f1_score",
-    "metric_max_over_ground_truths",
-    "squad_evaluate",
-    "split_by_article",
-    "split_words",
-    "normalize_word",
-    "QATokenizer",
-    "build_features",
-    "answer_token_span",
-    "best_span",
-    "decode_predictions",
-    "SpanQAModel",
-    "span_loss",
-    "SlidingWindowBaseline",
-    "STOPWORDS",
-]
 
-# ---------------------------------------------------------------------------------------------
-# The official SQuAD v1.1 metric
-# ---------------------------------------------------------------------------------------------
+def split_by_article(examples: Sequence[dict], test_fraction: float, seed: int):
+    """Splits questions into train and test **by article**, so no test paragraph is seen in
+    training (questions on the same paragraph share their answers' context).
+
+    Args:
+        examples: dicts with a `"title"` (the article).
+        test_fraction: share of the articles that go to the test split, in (0, 1).
+        seed: seeds the shuffle of the article titles.
+
+    Returns:
+        `(train, test, test_titles)`: two lists of examples and the sorted test titles.
+
+    Example:
+
+    >>> qs = [{"title": t} for t in "aabbbcd"]
+    >>> train, test, titles = split_by_article(qs, 0.25, seed=0)
+    >>> len(titles), {q["title"] for q in test} == set(titles)
+    (1, True)
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    titles = sorted({e["title"] for e in examples})
+    if len(titles) < 2:
+        raise ValueError(f"need at least 2 articles to split, got {len(titles)}")
+    order = np.random.default_rng(seed).permutation(len(titles))
+    n_test = min(len(titles) - 1, max(1, round(test_fraction * len(titles))))
+    test_titles = sorted(titles[i] for i in order[:n_test])
+    chosen = set(test_titles)
+    train = [e for e in examples if e["title"] not in chosen]
+    test = [e for e in examples if e["title"] in chosen]
+    return train, test, test_titles
+
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation)
@@ -167,51 +184,14 @@ def squad_evaluate(examples: Sequence[dict], predictions: dict[str, str]) -> dic
     if not examples:
         raise ValueError("no examples to evaluate")
     em = f1 = 0.0
-    for ex in examples:
-        prediction = predictions.get(ex["id"])
+    for example in examples:
+        prediction = predictions.get(example["id"])
         if prediction is None:
             continue
-        em += metric_max_over_ground_truths(exact_match_score, prediction, ex["answers"])
-        f1 += metric_max_over_ground_truths(f1_score, prediction, ex["answers"])
+        em += metric_max_over_ground_truths(exact_match_score, prediction, example["answers"])
+        f1 += metric_max_over_ground_truths(f1_score, prediction, example["answers"])
     return {"exact_match": 100.0 * em / len(examples), "f1": 100.0 * f1 / len(examples)}
 
-
-def split_by_article(examples: Sequence[dict], test_fraction: float, seed: int):
-    """Splits questions into train and test **by article**, so no test paragraph is seen in
-    training (questions on the same paragraph share their answers' context).
-
-    Args:
-        examples: dicts with a `"title"` (the article).
-        test_fraction: share of the articles that go to the test split, in (0, 1).
-        seed: seeds the shuffle of the article titles.
-
-    Returns:
-        `(train, test, test_titles)`: two lists of examples and the sorted test titles.
-
-    Example:
-
-    >>> qs = [{"title": t} for t in "aabbbcd"]
-    >>> train, test, titles = split_by_article(qs, 0.25, seed=0)
-    >>> len(titles), {q["title"] for q in test} == set(titles)
-    (1, True)
-    """
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    titles = sorted({ex["title"] for ex in examples})
-    if len(titles) < 2:
-        raise ValueError(f"need at least 2 articles to split, got {len(titles)}")
-    order = np.random.default_rng(seed).permutation(len(titles))
-    n_test = min(len(titles) - 1, max(1, round(test_fraction * len(titles))))
-    test_titles = sorted(titles[i] for i in order[:n_test])
-    chosen = set(test_titles)
-    train = [ex for ex in examples if ex["title"] not in chosen]
-    test = [ex for ex in examples if ex["title"] in chosen]
-    return train, test, test_titles
-
-
-# ---------------------------------------------------------------------------------------------
-# Words and WordPiece tokens, with character offsets
-# ---------------------------------------------------------------------------------------------
 
 # A word is a run of letters/digits/underscores; every other non-space character is its own
 # token, as BERT's basic tokenizer splits punctuation off.
@@ -239,6 +219,95 @@ def normalize_word(word: str) -> str:
     """
     word = unicodedata.normalize("NFD", word.lower())
     return "".join(ch for ch in word if unicodedata.category(ch) != "Mn")
+
+
+STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or but is are was were be been being as "
+    "that this these those it its which who whom whose what when where why how did do does "
+    "has have had not no can could would should will shall may might than then there their "
+    "they he she his her him i we you our your us me my into over under about after before "
+    "during between through up down out off also such so if because while".split()
+)
+
+
+class SlidingWindowBaseline:
+    """Answers by lexical overlap, with no learning.
+
+    For every candidate span of 1..`max_answer_words` context words (no question word in it,
+    no stop word or punctuation at its edges), sums the IDF weights of the question's content
+    words found within `window` words on either side of the span, and returns the best
+    (ties: the shorter, then the earlier span). The answer to a question tends to sit next to
+    the question's rarer words: that is all this baseline knows.
+
+    Args:
+        idf: word → inverse document frequency, from `SlidingWindowBaseline.fit_idf`.
+        window: words on each side of a candidate that count towards its score.
+        max_answer_words: the longest candidate.
+
+    Example:
+
+    >>> base = SlidingWindowBaseline({"born": 2.0, "paris": 1.0}, window=3)
+    >>> base.predict("Where was Ada born?", "Ada was born in London in 1815.")
+    'London'
+    """
+
+    def __init__(self, idf: dict[str, float], window: int = 5, max_answer_words: int = 3):
+        if window < 1 or max_answer_words < 1:
+            raise ValueError(
+                f"window ({window}) and max_answer_words ({max_answer_words}) must be >= 1"
+            )
+        self.idf = dict(idf)
+        self.default_idf = max(self.idf.values(), default=1.0)  # unseen words are rare
+        self.window = int(window)
+        self.max_answer_words = int(max_answer_words)
+
+    @staticmethod
+    def fit_idf(contexts: Iterable[str]) -> dict[str, float]:
+        """IDF of each normalised word over the distinct training paragraphs:
+        `log(n / df)` + 1.
+
+        Example:
+
+        >>> SlidingWindowBaseline.fit_idf(["a cat", "a dog"])["cat"]
+        1.6931471805599454
+        """
+        contexts = list(dict.fromkeys(contexts))
+        df = collections.Counter()
+        for c in contexts:
+            df.update({normalize_word(w) for w, _, _ in split_words(c)})
+        n = len(contexts)
+        return {w: math.log(n / k) + 1.0 for w, k in df.items()}
+
+    def predict(self, question: str, context: str) -> str:
+        """The best-scoring span of `context`, as text."""
+        words = split_words(context)
+        if not words:
+            return ""
+        norm = [normalize_word(w) for w, _, _ in words]
+        q_words = {normalize_word(w) for w, _, _ in split_words(question)}
+        q_words = {w for w in q_words if w not in STOPWORDS and w[0].isalnum()}
+        weights = np.array([self.idf.get(w, self.default_idf) if w in q_words else 0.0
+                            for w in norm])
+        cum = np.concatenate([[0.0], np.cumsum(weights)])  # cum[k] = sum of weights[:k]
+        n = len(words)
+        in_question = np.array([w in q_words for w in norm])
+        edge_ok = np.array([w[0].isalnum() and w not in STOPWORDS for w in norm])
+        best_score, best = -1.0, (0, 0)
+        for length in range(1, self.max_answer_words + 1):
+            if length > n:
+                break
+            i = np.arange(n - length + 1)
+            j = i + length - 1
+            left = cum[i] - cum[np.maximum(i - self.window, 0)]
+            right = cum[np.minimum(j + 1 + self.window, n)] - cum[j + 1]
+            score = left + right
+            blocked = np.array([in_question[a : a + length].any() for a in i])
+            valid = edge_ok[i] & edge_ok[j] & ~blocked
+            score = np.where(valid, score, -1.0)
+            k = int(np.argmax(score))
+            if score[k] > best_score + 1e-9:  # strictly better: ties keep the shorter span
+                best_score, best = float(score[k]), (int(i[k]), int(j[k]))
+        return context[words[best[0]][1] : words[best[1]][2]]
 
 
 class QATokenizer:
@@ -282,7 +351,7 @@ class QATokenizer:
         self._cache: dict[str, list[tuple[int, int, int]]] = {}
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int) -> QATokenizer:
+    def train(cls, texts: Iterable[str], vocab_size: int) -> "QATokenizer":
         """Learns a WordPiece vocabulary with TensorFlow Text's WordPiece learner (the one
         behind keras-hub's `compute_word_piece_vocabulary`).
 
@@ -394,22 +463,9 @@ class QATokenizer:
         return [self.vocabulary[i] for i in self.encode(text)]
 
 
-# ---------------------------------------------------------------------------------------------
-# Features: [CLS] question [SEP] context-window [SEP], with a stride over long contexts
-# ---------------------------------------------------------------------------------------------
-
-# Segment ids. A third segment marks context tokens whose word also occurs in the question,
-# DrQA's "exact match" feature (Chen et al., 2017): a model trained from scratch on a few
-# thousand questions cannot easily learn to match words; this hands it the match for free.
+# Segment ids; the third is DrQA's "exact match" bit (Chen et al., 2017): a model trained from
+# scratch on a few thousand questions can hardly learn word matching, so it is handed over.
 SEGMENT_QUESTION, SEGMENT_CONTEXT, SEGMENT_MATCH = 0, 1, 2
-
-STOPWORDS = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being as "
-    "that this these those it its which who whom whose what when where why how did do does "
-    "has have had not no can could would should will shall may might than then there their "
-    "they he she his her him i we you our your us me my into over under about after before "
-    "during between through up down out off also such so if because while".split()
-)
 
 
 def answer_token_span(offsets: np.ndarray, char_start: int, char_end: int):
@@ -434,6 +490,12 @@ def answer_token_span(offsets: np.ndarray, char_start: int, char_end: int):
 
 
 def _window_starts(n, window, stride):
+    """Where the windows of an `n`-token context start: every `stride` tokens from 0, until a
+    window of `window` tokens reaches the end.
+
+    >>> _window_starts(300, 105, 64)
+    [0, 64, 128, 192, 256]
+    """
     starts = [0]
     while starts[-1] + window < n:
         starts.append(starts[-1] + stride)
@@ -470,8 +532,8 @@ def build_features(
         A dict of arrays, one row per window:
         `token_ids` `(N, T)` int32; `segment_ids` `(N, T)` int32; `span_mask` `(N, T)` bool
         (the positions a start/end may take: `[CLS]` and the context tokens; it does not
-        depend on the answer, so test windows are built exactly like training ones); `offsets` `(N, T, 2)` int32 character spans into the
-        context (-1 outside it); `example_index` `(N,)` int32; `start_positions` and
+        depend on the answer, so test windows are built exactly like training ones);
+        `offsets` `(N, T, 2)` int32 character spans into the context (-1 outside it); `example_index` `(N,)` int32; `start_positions` and
         `end_positions` `(N,)` int32 (0, the `[CLS]` position, when the answer is not in the
         window, or when the example has no answers).
 
@@ -496,42 +558,43 @@ def build_features(
         )
     cols = collections.defaultdict(list)
     context_cache: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-    for index, ex in enumerate(examples):
-        context = ex["context"]
+    for index, example in enumerate(examples):
+        context = example["context"]
         if context not in context_cache:
             ids, offsets, token_words = tokenizer.encode_words(context)
             context_cache[context] = (ids, offsets, np.asarray(token_words, dtype=object))
         c_ids, c_offsets, c_words = context_cache[context]
-        q_ids = tokenizer.encode(ex["question"])[:max_question_tokens]
-        q_words = {normalize_word(w) for w, _, _ in split_words(ex["question"])}
+        q_ids = tokenizer.encode(example["question"])[:max_question_tokens]
+        q_words = {normalize_word(w) for w, _, _ in split_words(example["question"])}
         q_words = {w for w in q_words if w not in STOPWORDS and w[0].isalnum()}
         window = max_length - len(q_ids) - 3
         span = None
-        if ex.get("answers"):
-            a_start = int(ex["answer_starts"][0])
-            span = answer_token_span(c_offsets, a_start, a_start + len(ex["answers"][0]))
+        if example.get("answers"):
+            a_start = int(example["answer_starts"][0])
+            span = answer_token_span(c_offsets, a_start, a_start + len(example["answers"][0]))
         first = len(q_ids) + 2  # position of the first context token in a window
         for s in _window_starts(len(c_ids), window, stride):
-            e = min(s + window, len(c_ids))
+            e = min(s + window, len(c_ids))  # this window holds context tokens s .. e - 1
             n_ctx = e - s
-            token_ids = np.full(max_length, tokenizer.pad_id, "int32")
+            ctx = slice(first, first + n_ctx)  # where they sit in the window
+            token_ids = np.full(max_length, tokenizer.pad_id, "int32")  # (T,)
             token_ids[0] = tokenizer.cls_id
             token_ids[1 : first - 1] = q_ids
             token_ids[first - 1] = tokenizer.sep_id
-            token_ids[first : first + n_ctx] = c_ids[s:e]
+            token_ids[ctx] = c_ids[s:e]
             token_ids[first + n_ctx] = tokenizer.sep_id
-            segments = np.zeros(max_length, "int32")
+            segments = np.zeros(max_length, "int32")  # (T,): [CLS], question, [SEP] are 0
             segments[first : first + n_ctx + 1] = SEGMENT_CONTEXT  # the final [SEP] too, as BERT
             if match_segment:
                 matched = np.fromiter((w in q_words for w in c_words[s:e]), bool, n_ctx)
-                segments[first : first + n_ctx][matched] = SEGMENT_MATCH
-            offsets = np.full((max_length, 2), -1, "int32")
-            offsets[first : first + n_ctx] = c_offsets[s:e]
-            mask = np.zeros(max_length, bool)
-            mask[first : first + n_ctx] = True
+                segments[ctx][matched] = SEGMENT_MATCH
+            offsets = np.full((max_length, 2), -1, "int32")  # (T, 2): characters of each token
+            offsets[ctx] = c_offsets[s:e]
+            mask = np.zeros(max_length, bool)  # (T,)
+            mask[ctx] = True
             mask[0] = True  # [CLS]: the label of windows that do not hold the answer
             start_pos = end_pos = 0
-            if span is not None and s <= span[0] and span[1] < e:
+            if span is not None and s <= span[0] and span[1] < e:  # the whole answer is inside
                 start_pos, end_pos = first + span[0] - s, first + span[1] - s
             cols["token_ids"].append(token_ids)
             cols["segment_ids"].append(segments)
@@ -546,107 +609,7 @@ def build_features(
             for k, v in cols.items()}
 
 
-# ---------------------------------------------------------------------------------------------
-# Span decoding
-# ---------------------------------------------------------------------------------------------
-
-
-def best_span(start_logits, end_logits, allowed, max_answer_tokens: int = 30):
-    """The best answer span in one window: `argmax start_logits[i] + end_logits[j]` over
-    allowed positions with `i ≤ j < i + max_answer_tokens`.
-
-    Computed band by band (span length d = 0, 1, …), O(T · max_answer_tokens), without the
-    `(T, T)` score matrix.
-
-    Args:
-        start_logits, end_logits: `(T,)` scores.
-        allowed: `(T,)` booleans, the positions an answer may start or end at (the context).
-        max_answer_tokens: the longest span, in tokens.
-
-    Returns:
-        `(i, j, score)`, or None when no position is allowed.
-
-    Example:
-
-    >>> best_span(np.array([0., 5., 1.]), np.array([9., 0., 2.]), np.array([0, 1, 1], bool))
-    (1, 2, 7.0)
-    """
-    if max_answer_tokens < 1:
-        raise ValueError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
-    start = np.where(allowed, np.asarray(start_logits, "float64"), -np.inf)
-    end = np.where(allowed, np.asarray(end_logits, "float64"), -np.inf)
-    best = (None, None, -np.inf)
-    for d in range(min(max_answer_tokens, len(start))):
-        scores = start[: len(start) - d] + end[d:]  # spans (i, i + d)
-        i = int(np.argmax(scores))
-        if scores[i] > best[2]:
-            best = (i, i + d, float(scores[i]))
-    return None if best[0] is None else best
-
-
-def decode_predictions(
-    examples: Sequence[dict],
-    features: dict[str, np.ndarray],
-    start_logits,
-    end_logits,
-    max_answer_tokens: int = 30,
-    subtract_null: bool = True,
-) -> dict[str, str]:
-    """Answer texts: for each question, the best span over **all** its windows, mapped back
-    to the context's characters.
-
-    A span's score is `start[i] + end[j]`; with `subtract_null` the window's `[CLS]` score
-    `start[0] + end[0]` is subtracted, so a window where the model believes the answer is
-    elsewhere (it was trained to point at `[CLS]` there) counts less. This is the "null score"
-    of BERT's SQuAD 2.0 recipe; without it, scores of different windows are compared raw, as
-    in BERT's SQuAD 1.1 recipe. A span seen in two overlapping windows is scored in both and
-    the better score kept.
-
-    Args:
-        examples: the examples `features` were built from.
-        features: `build_features` output.
-        start_logits, end_logits: `(N, T)` model outputs.
-        max_answer_tokens: the longest span, in tokens.
-        subtract_null: subtract each window's `[CLS]` score (position 0).
-
-    Returns:
-        question id → answer text (empty if no window allowed a span).
-
-    Example:
-    ```python
-    out = model.predict(inputs)
-    answers = decode_predictions(test, features, out["start_logits"], out["end_logits"])
-    ```
-    """
-    start_logits, end_logits = np.asarray(start_logits), np.asarray(end_logits)
-    context_mask = features["offsets"][:, :, 0] >= 0  # (N, T): context tokens only
-    best: dict[int, tuple[float, int, int]] = {}
-    for n in range(len(start_logits)):
-        found = best_span(start_logits[n], end_logits[n], context_mask[n], max_answer_tokens)
-        if found is None:
-            continue
-        i, j, score = found
-        if subtract_null:
-            score -= float(start_logits[n, 0] + end_logits[n, 0])
-        index = int(features["example_index"][n])
-        if index not in best or score > best[index][0]:
-            best[index] = (score, int(features["offsets"][n, i, 0]),
-                           int(features["offsets"][n, j, 1]))
-    out = {}
-    for index, ex in enumerate(examples):
-        if index in best:
-            _, a, b = best[index]
-            out[ex["id"]] = ex["context"][a:b]
-        else:
-            out[ex["id"]] = ""
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The span model
-# ---------------------------------------------------------------------------------------------
-
-_MASKED = -1e9
+_MASKED = -1e9  # the score of positions an answer may not start or end at
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
@@ -690,7 +653,7 @@ class SpanQAModel(ConfigSerialization, keras.Model):
         super().__init__(**kwargs)
         self.config = config
         self.encoder = TransformerEncoder(config, dtype=self.dtype_policy, name="encoder")
-        # float32: the scores feed a softmax.
+        # float32 even under mixed precision: the scores feed a softmax.
         self.span_head = keras.layers.Dense(
             2, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
             dtype="float32", name="span_head",
@@ -699,19 +662,18 @@ class SpanQAModel(ConfigSerialization, keras.Model):
         self.built = True
 
     def call(self, inputs, training=None):
-        token_ids = ops.convert_to_tensor(inputs["token_ids"])
-        vectors = self.encoder(
-            {"token_ids": token_ids, "segment_ids": inputs["segment_ids"]}, training=training
-        )  # (B, T, C)
-        logits = self.span_head(ops.cast(vectors, "float32"))  # (B, T, 2)
-        allowed = inputs.get("span_mask")
+        token_ids = ops.convert_to_tensor(inputs["token_ids"])  # (B, T)
+        x = self.encoder({"token_ids": token_ids, "segment_ids": inputs["segment_ids"]},
+                         training=training)  # (B, T, C)
+        logits = self.span_head(ops.cast(x, "float32"))  # (B, T, 2)
+        start_logits = logits[..., 0]  # (B, T): "the answer starts here"
+        end_logits = logits[..., 1]  # (B, T): "the answer ends here"
+        allowed = inputs.get("span_mask")  # (B, T) booleans, or None
         if allowed is None:
-            allowed = ops.not_equal(token_ids, self.config.pad_id)
-        penalty = (1.0 - ops.cast(allowed, "float32")) * _MASKED  # (B, T)
-        return {
-            "start_logits": logits[..., 0] + penalty,
-            "end_logits": logits[..., 1] + penalty,
-        }
+            allowed = ops.not_equal(token_ids, self.config.pad_id)  # (B, T): every real token
+        penalty = (1.0 - ops.cast(allowed, "float32")) * _MASKED  # (B, T): 0 or -1e9
+        return {"start_logits": start_logits + penalty,  # (B, T)
+                "end_logits": end_logits + penalty}  # (B, T)
 
 
 def span_loss():
@@ -728,86 +690,89 @@ def span_loss():
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-# ---------------------------------------------------------------------------------------------
-# The sliding-window lexical-overlap baseline
-# ---------------------------------------------------------------------------------------------
+def best_span(start_logits, end_logits, allowed, max_answer_tokens: int = 30):
+    """The best answer span in one window: `argmax start_logits[i] + end_logits[j]` over
+    allowed positions with `i ≤ j < i + max_answer_tokens`.
 
-
-class SlidingWindowBaseline:
-    """Answers by lexical overlap, with no learning.
-
-    For every candidate span of 1..`max_answer_words` context words (no question word in it,
-    no stop word or punctuation at its edges), sums the IDF weights of the question's content
-    words found within `window` words on either side of the span, and returns the best
-    (ties: the shorter, then the earlier span). The answer to a question tends to sit next to
-    the question's rarer words: that is all this baseline knows.
+    Computed band by band (span length d = 0, 1, …), O(T · max_answer_tokens), without the
+    `(T, T)` score matrix.
 
     Args:
-        idf: word → inverse document frequency, from `SlidingWindowBaseline.fit_idf`.
-        window: words on each side of a candidate that count towards its score.
-        max_answer_words: the longest candidate.
+        start_logits, end_logits: `(T,)` scores.
+        allowed: `(T,)` booleans, the positions an answer may start or end at (the context).
+        max_answer_tokens: the longest span, in tokens.
+
+    Returns:
+        `(i, j, score)`, or None when no position is allowed.
 
     Example:
 
-    >>> base = SlidingWindowBaseline({"born": 2.0, "paris": 1.0}, window=3)
-    >>> base.predict("Where was Ada born?", "Ada was born in London in 1815.")
-    'London'
+    >>> best_span(np.array([0., 5., 1.]), np.array([9., 0., 2.]), np.array([0, 1, 1], bool))
+    (1, 2, 7.0)
     """
+    if max_answer_tokens < 1:
+        raise ValueError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
+    start = np.where(allowed, np.asarray(start_logits, "float64"), -np.inf)  # (T,)
+    end = np.where(allowed, np.asarray(end_logits, "float64"), -np.inf)  # (T,)
+    best = (None, None, -np.inf)
+    for d in range(min(max_answer_tokens, len(start))):  # d = j - i
+        scores = start[: len(start) - d] + end[d:]  # (T - d,): the spans (i, i + d)
+        i = int(np.argmax(scores))  # ties: the earliest start
+        if scores[i] > best[2]:
+            best = (i, i + d, float(scores[i]))
+    return None if best[0] is None else best
 
-    def __init__(self, idf: dict[str, float], window: int = 5, max_answer_words: int = 3):
-        if window < 1 or max_answer_words < 1:
-            raise ValueError(
-                f"window ({window}) and max_answer_words ({max_answer_words}) must be >= 1"
-            )
-        self.idf = dict(idf)
-        self.default_idf = max(self.idf.values(), default=1.0)  # unseen words are rare
-        self.window = int(window)
-        self.max_answer_words = int(max_answer_words)
 
-    @staticmethod
-    def fit_idf(contexts: Iterable[str]) -> dict[str, float]:
-        """IDF of each normalised word over the distinct training paragraphs:
-        `log(n / df)` + 1.
+def decode_predictions(
+    examples: Sequence[dict],
+    features: dict[str, np.ndarray],
+    start_logits,
+    end_logits,
+    max_answer_tokens: int = 30,
+    subtract_null: bool = True,
+) -> dict[str, str]:
+    """Answer texts: for each question, the best span over **all** its windows, mapped back
+    to the context's characters.
 
-        Example:
+    A span's score is `start[i] + end[j]`; with `subtract_null` the window's `[CLS]` score
+    `start[0] + end[0]` is subtracted, so a window where the model believes the answer is
+    elsewhere (it was trained to point at `[CLS]` there) counts less. This is the "null score"
+    of BERT's SQuAD 2.0 recipe; without it, scores of different windows are compared raw, as
+    in BERT's SQuAD 1.1 recipe. A span seen in two overlapping windows is scored in both and
+    the better score kept.
 
-        >>> SlidingWindowBaseline.fit_idf(["a cat", "a dog"])["cat"]
-        1.6931471805599454
-        """
-        contexts = list(dict.fromkeys(contexts))
-        df = collections.Counter()
-        for c in contexts:
-            df.update({normalize_word(w) for w, _, _ in split_words(c)})
-        n = len(contexts)
-        return {w: math.log(n / k) + 1.0 for w, k in df.items()}
+    Args:
+        examples: the examples `features` were built from.
+        features: `build_features` output.
+        start_logits, end_logits: `(N, T)` model outputs.
+        max_answer_tokens: the longest span, in tokens.
+        subtract_null: subtract each window's `[CLS]` score (position 0).
 
-    def predict(self, question: str, context: str) -> str:
-        """The best-scoring span of `context`, as text."""
-        words = split_words(context)
-        if not words:
-            return ""
-        norm = [normalize_word(w) for w, _, _ in words]
-        q_words = {normalize_word(w) for w, _, _ in split_words(question)}
-        q_words = {w for w in q_words if w not in STOPWORDS and w[0].isalnum()}
-        weights = np.array([self.idf.get(w, self.default_idf) if w in q_words else 0.0
-                            for w in norm])
-        cum = np.concatenate([[0.0], np.cumsum(weights)])  # cum[k] = sum of weights[:k]
-        n = len(words)
-        in_question = np.array([w in q_words for w in norm])
-        edge_ok = np.array([w[0].isalnum() and w not in STOPWORDS for w in norm])
-        best_score, best = -1.0, (0, 0)
-        for length in range(1, self.max_answer_words + 1):
-            if length > n:
-                break
-            i = np.arange(n - length + 1)
-            j = i + length - 1
-            left = cum[i] - cum[np.maximum(i - self.window, 0)]
-            right = cum[np.minimum(j + 1 + self.window, n)] - cum[j + 1]
-            score = left + right
-            blocked = np.array([in_question[a : a + length].any() for a in i])
-            valid = edge_ok[i] & edge_ok[j] & ~blocked
-            score = np.where(valid, score, -1.0)
-            k = int(np.argmax(score))
-            if score[k] > best_score + 1e-9:  # strictly better: ties keep the shorter span
-                best_score, best = float(score[k]), (int(i[k]), int(j[k]))
-        return context[words[best[0]][1] : words[best[1]][2]]
+    Returns:
+        question id → answer text (empty if no window allowed a span).
+
+    Example:
+    ```python
+    out = model.predict(inputs)
+    answers = decode_predictions(test, features, out["start_logits"], out["end_logits"])
+    ```
+    """
+    start_logits, end_logits = np.asarray(start_logits), np.asarray(end_logits)  # (N, T) each
+    context_mask = features["offsets"][:, :, 0] >= 0  # (N, T): context tokens only
+    best: dict[int, tuple[float, int, int]] = {}  # question → (score, first char, end char)
+    for n in range(len(start_logits)):
+        found = best_span(start_logits[n], end_logits[n], context_mask[n], max_answer_tokens)
+        if found is None:
+            continue
+        i, j, score = found
+        if subtract_null:
+            score -= float(start_logits[n, 0] + end_logits[n, 0])
+        index = int(features["example_index"][n])
+        if index not in best or score > best[index][0]:
+            best[index] = (score, int(features["offsets"][n, i, 0]),
+                           int(features["offsets"][n, j, 1]))
+    out = {}
+    for index, example in enumerate(examples):
+        _, a, b = best.get(index, (None, 0, 0))  # no span at all: the empty answer
+        out[example["id"]] = example["context"][a:b]
+    return out

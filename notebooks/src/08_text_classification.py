@@ -34,16 +34,14 @@ from pathlib import Path
 import keras
 import keras_hub
 import matplotlib.pyplot as plt
-import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
 from sklearn.model_selection import train_test_split
 
 import course_lib
 from course_lib.baselines import CNNClassifier
-from course_lib.chapters import ch08_text_classification as cl
 from course_lib.data import load_glove, load_rt_polarity, load_topical_chat
-from course_lib.encoder import EncoderConfig, TransformerClassifier
+from course_lib.encoder import TransformerClassifier
 from course_lib.exercises import ch08 as ex
 from course_lib.metrics import confusion_matrix
 from course_lib.plots import plot_confusion_matrix
@@ -86,6 +84,82 @@ REPO = Path(course_lib.__file__).resolve().parents[1]
 ARTIFACTS = REPO / "notebooks" / "artifacts" / "sentiment"  # git-ignored: models are not committed
 
 # %% [markdown]
+# The code this chapter writes also becomes a module, `course_lib/chapters/ch08_text_classification.py`:
+# every cell marked for export (the classification head, the masked-language-model head and
+# its loss, the pretrainer, and folded plumbing near where it is first needed) goes there, so
+# the tests and later work import exactly what this notebook shows. The first of those cells
+# holds the module's description, its imports (which serve the notebook too: `np`,
+# `EncoderConfig`, `TransformerEncoder`), BERT's special tokens and the two class names.
+
+# %% [export]
+"""The BERT recipe that chapter 08 writes (notebooks/08_text_classification.ipynb).
+
+Text classification at course scale: a WordPiece vocabulary learned from the course's own
+text, a preprocessing layer that adds ``[CLS]``/``[SEP]``/``[PAD]``, the classification head on
+the ``[CLS]`` vector, masked-language-model (MLM) pretraining of
+``course_lib.encoder.TransformerEncoder`` with an output layer tied to the input embeddings,
+fine-tuning and prediction helpers, and a GloVe-initialised baseline. The model the chapter
+trains is ``course_lib.encoder.TransformerClassifier`` (core: chapter 05 uses it too); its head
+is exactly :class:`ClassificationHead`, which the chapter checks with copied weights.
+
+- ``ClassificationHead``: encoder output ``(B, T, C)`` → ``[CLS]`` vector → dropout → logits.
+- ``MaskedLMHead``, ``masked_lm_loss``, ``MaskedLMPretrainer``: BERT's pretraining task: predict
+  the hidden tokens; the loss counts the hidden positions only.
+- ``mlm_dataset``: hides 15% of the tokens (keras-hub's ``MaskedLMMaskGenerator``).
+- ``copy_encoder_weights``: pretrained encoder → the encoder inside a ``TransformerClassifier``.
+- ``train_wordpiece_vocabulary``, ``SentencePreprocessor``: strings → ``(B, T)`` ids
+  ``[CLS] w1 w2 … [SEP] [PAD] …`` (a Keras layer that saves with its vocabulary).
+- ``classification_dataset``, ``predict_proba``, ``describe_predictions``,
+  ``evaluate_predictions``: fine-tuning input, class probabilities, accuracy/F1 with bootstrap
+  intervals.
+- ``glove_embedding_matrix``: an embedding table whose rows are GloVe vectors where known.
+- ``load_preset_classifier``: keras-hub's ``BertTextClassifier.from_preset``, failing fast
+  offline.
+
+Shapes: B = batch, T = sequence length, P = masked positions per sequence, C = width,
+V = vocabulary.
+
+Example:
+
+>>> vocab = train_wordpiece_vocabulary(["a great movie", "a dull movie"] * 5, 50)
+>>> vocab[:5]
+['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+>>> pre = SentencePreprocessor(vocab, sequence_length=8)
+>>> pre.decode(pre(["A great movie!"])[0])
+'[CLS] a great movie [UNK] [SEP]'
+>>> config = EncoderConfig(len(vocab), max_length=8, num_layers=1, num_heads=2, width=16)
+>>> vectors = TransformerEncoder(config)(pre(["a dull movie"]))
+>>> tuple(ClassificationHead(num_classes=2)(vectors).shape)
+(1, 2)
+>>> uniform = np.zeros((1, 2, 4))  # equal scores for V = 4 tokens: the loss is ln 4
+>>> round(float(masked_lm_loss(np.array([[3, 0]]), uniform, np.array([[1.0, 0.0]]))), 4)
+1.3863
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import keras
+import keras_hub
+import numpy as np
+import tensorflow as tf
+from keras import ops
+from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize
+from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
+
+from course_lib.config import check_positive_int
+from course_lib.encoder import EncoderConfig, TransformerEncoder
+from course_lib.layers import default_initializer
+from course_lib.metrics import accuracy, bootstrap_ci, f1_score
+from course_lib.model_io import ConfigSerialization
+
+# BERT's special tokens, in the id order used throughout the chapter: [PAD] = 0 so that the
+# encoder's default pad_id works, [UNK] for pieces the vocabulary lacks.
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+LABELS = ("negative", "positive")  # rt-polarity: 0 = negative, 1 = positive
+
+# %% [markdown]
 # ## 1. The document's snippet, read line by line
 #
 # ```python
@@ -111,12 +185,59 @@ ARTIFACTS = REPO / "notebooks" / "artifacts" / "sentiment"  # git-ignored: model
 #
 # So the printed class is a coin flip decided by the random head. The keras-hub equivalent is
 # `keras_hub.models.BertTextClassifier.from_preset("bert_tiny_en_uncased", num_classes=2)`
-# (BERT-tiny: 2 layers, 4 million parameters). With a network connection the next cell loads
-# it and shows its prediction before any fine-tuning; offline it says so and moves on.
+# (BERT-tiny: 2 layers, 4 million parameters). With a network connection the cell after the
+# folded one loads it and shows its prediction before any fine-tuning; offline it says so and
+# moves on. The folded cell holds `load_preset_classifier`, which first checks that the preset
+# is cached or the download host answers (an offline download retries for minutes); open it if
+# you like.
+
+# %% [export] fold
+def _preset_cached(preset):
+    cache = Path(os.environ.get("KAGGLEHUB_CACHE", Path.home() / ".cache" / "kagglehub"))
+    return any(cache.glob(f"models/keras/bert/keras/{preset}/*/config.json"))
+
+
+def load_preset_classifier(preset="bert_tiny_en_uncased", num_classes=2, *, timeout=3.0,
+                           host="www.kaggle.com"):
+    """`keras_hub.models.BertTextClassifier.from_preset(preset)`, or None (with the reason)
+    when the preset is neither cached nor downloadable within `timeout` seconds.
+
+    The download goes through Kaggle with retries, which can hang for minutes without a
+    network; a socket probe decides first.
+
+    Args:
+        preset: a keras-hub BERT preset name.
+        num_classes: the new (randomly initialised) head's classes.
+        timeout: seconds the network probe may take.
+        host: the host the preset is downloaded from.
+
+    Returns:
+        `(classifier or None, message)`.
+
+    Example:
+    ```python
+    model, message = load_preset_classifier()
+    print(message)
+    ```
+    """
+    if not _preset_cached(preset):
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+        except OSError as error:
+            return None, (
+                f"offline: {host} is not reachable ({type(error).__name__}), so the preset "
+                f"{preset!r} cannot be downloaded; skipping this cell. With a network it "
+                "downloads about 17 MB once."
+            )
+    try:
+        model = keras_hub.models.BertTextClassifier.from_preset(preset, num_classes=num_classes)
+    except Exception as error:  # noqa: BLE001 - any download or format failure: say it, move on
+        return None, f"could not load {preset!r}: {type(error).__name__}: {error}"
+    return model, f"loaded {preset!r}: {model.count_params():,} parameters"
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-bert_tiny, message = cl.load_preset_classifier("bert_tiny_en_uncased", num_classes=2)
+bert_tiny, message = load_preset_classifier("bert_tiny_en_uncased", num_classes=2)
 print(message)
 if bert_tiny is not None:
     probs = keras.ops.softmax(bert_tiny.predict(["This is a great movie!",
@@ -160,7 +281,7 @@ train_texts, y_train = [texts[i] for i in train_idx], labels[train_idx]
 val_texts, y_val = [texts[i] for i in val_idx], labels[val_idx]
 test_texts, y_test = [texts[i] for i in test_idx], labels[test_idx]
 for i in (0, 1):
-    print(f"[{cl.LABELS[y_train[i]]}] {train_texts[i]}")
+    print(f"[{LABELS[y_train[i]]}] {train_texts[i]}")
 
 # %% [markdown]
 # ## 3. A WordPiece tokenizer trained on the course text
@@ -172,15 +293,182 @@ for i in (0, 1):
 # tokens come first so their ids are fixed: `[PAD]` = 0, `[UNK]` = 1, `[CLS]` = 2, `[SEP]` = 3,
 # `[MASK]` = 4.
 #
-# `cl.SentencePreprocessor` is a Keras layer: keras-hub's `WordPieceTokenizer` (lowercase,
+# `SentencePreprocessor` is a Keras layer: keras-hub's `WordPieceTokenizer` (lowercase,
 # split punctuation, greedy longest-match pieces) followed by a `StartEndPacker` that adds
-# `[CLS]` … `[SEP]`, truncates and pads with `[PAD]` to a fixed length.
+# `[CLS]` … `[SEP]`, truncates and pads with `[PAD]` to a fixed length. Both are plumbing around
+# tensorflow-text and keras-hub, in the two folded cells below; open them if you like.
+
+# %% [export] fold
+def _pretokenize(texts, lowercase):
+    # keras-hub's own splitting (whitespace, punctuation, CJK, accents), so the words counted for
+    # training are the words the tokenizer will later split into pieces.
+    return pretokenize(tf.constant(list(texts)), lowercase, lowercase, True, True)
+
+
+def train_wordpiece_vocabulary(texts, vocabulary_size, *, lowercase=True,
+                               reserved_tokens=SPECIAL_TOKENS, max_threshold=64):
+    """Learns a WordPiece vocabulary from raw sentences.
+
+    Counts the words (split as `keras_hub.tokenizers.WordPieceTokenizer` splits them) and runs
+    tensorflow-text's WordPiece learner, which keeps every character, then the word pieces
+    that occur at least `threshold` times, searching the threshold that gives about
+    `vocabulary_size` entries. This is what `keras_hub.tokenizers.compute_word_piece_vocabulary`
+    does, with the threshold search bounded by `max_threshold`: the default search starts at
+    ten million, which costs minutes on a small corpus for nothing.
+
+    Args:
+        texts: sentences (strings).
+        vocabulary_size: the largest vocabulary wanted, special tokens included. A small
+            corpus may give fewer entries (a piece must occur at least twice).
+        lowercase: lowercase and strip accents first (BERT "uncased").
+        reserved_tokens: tokens placed first, in order (ids 0, 1, …).
+        max_threshold: upper bound of the frequency threshold searched; raise it for corpora
+            much larger than ~100k words.
+
+    Returns:
+        The vocabulary, a list of strings; pieces inside a word start with `##`.
+
+    Example:
+    ```python
+    vocab = train_wordpiece_vocabulary(["a great movie", "a dull movie"] * 5, 50)
+    vocab[:5]  # ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+    ```
+    """
+    check_positive_int("vocabulary_size", vocabulary_size)
+    texts = list(texts)
+    if not texts:
+        raise ValueError("texts is empty; give at least one sentence to learn from")
+    if vocabulary_size <= len(reserved_tokens):
+        raise ValueError(
+            f"vocabulary_size {vocabulary_size} leaves no room beside the "
+            f"{len(reserved_tokens)} reserved tokens; use at least a few hundred"
+        )
+    counts = learner.count_words([_pretokenize(texts, lowercase)])
+    vocab = learner.learn(
+        counts,
+        vocabulary_size,
+        list(reserved_tokens),
+        upper_thresh=int(max_threshold),
+        lower_thresh=2,
+    )
+    return list(vocab[:vocabulary_size])
+
+
+# %% [export] fold
+@keras.saving.register_keras_serializable(package="course_lib")
+class SentencePreprocessor(keras.layers.Layer):
+    """Strings → BERT-style token ids: `[CLS] piece piece … [SEP] [PAD] [PAD] …`.
+
+    A WordPiece tokenizer (`keras_hub.tokenizers.WordPieceTokenizer`) followed by a
+    `keras_hub.layers.StartEndPacker` that adds `[CLS]` in front, `[SEP]` at the end, truncates
+    to `sequence_length` (keeping `[SEP]`) and pads with `[PAD]`. The classifier reads the
+    `[CLS]` position (or the mean over non-`[PAD]` positions); the encoder ignores `[PAD]`.
+    Saved with `keras.saving.save_model` it keeps its vocabulary.
+
+    Args:
+        vocabulary: the WordPiece vocabulary (list of strings) containing `SPECIAL_TOKENS`.
+        sequence_length: T, the length of every output row.
+        lowercase: lowercase the input first (must match how the vocabulary was learned).
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        texts: a string, a list of strings or a string tensor `(B,)`.
+
+    Returns:
+        int32 token ids `(B, T)` (or `(T,)` for a single string).
+
+    Example:
+    ```python
+    pre = SentencePreprocessor(vocab, sequence_length=16)
+    pre(["a great movie"])  # [[2, 38, 224, 100, 3, 0, 0, …]]
+    ```
+    """
+
+    def __init__(self, vocabulary, sequence_length, lowercase=True, **kwargs):
+        super().__init__(**kwargs)
+        # Plain Python strings are fine inputs here (Keras layers accept only tensors otherwise).
+        self._allow_non_tensor_positional_args = True
+        vocabulary = [str(t) for t in vocabulary]
+        missing = [t for t in SPECIAL_TOKENS if t not in vocabulary]
+        if missing:
+            raise ValueError(
+                f"the vocabulary lacks {missing}; train it with "
+                "train_wordpiece_vocabulary(..., reserved_tokens=SPECIAL_TOKENS)"
+            )
+        check_positive_int("sequence_length", sequence_length)
+        if sequence_length < 3:
+            raise ValueError(
+                f"sequence_length {sequence_length} leaves no room for a token between [CLS] "
+                "and [SEP]; use at least 3"
+            )
+        self.vocabulary = vocabulary
+        self.sequence_length = int(sequence_length)
+        self.lowercase = bool(lowercase)
+        self.tokenizer = keras_hub.tokenizers.WordPieceTokenizer(
+            vocabulary=vocabulary, lowercase=lowercase, strip_accents=lowercase,
+            oov_token="[UNK]", dtype="int32",
+        )
+        ids = {t: vocabulary.index(t) for t in SPECIAL_TOKENS}
+        self.pad_id, self.unk_id = ids["[PAD]"], ids["[UNK]"]
+        self.cls_id, self.sep_id, self.mask_id = ids["[CLS]"], ids["[SEP]"], ids["[MASK]"]
+        self.packer = keras_hub.layers.StartEndPacker(
+            sequence_length=self.sequence_length,
+            start_value=self.cls_id,
+            end_value=self.sep_id,
+            pad_value=self.pad_id,
+            dtype="int32",
+        )
+        self.built = True  # no weights: the vocabulary is fixed at construction
+
+    @property
+    def vocabulary_size(self):
+        """V, the number of token ids."""
+        return len(self.vocabulary)
+
+    def tokenize(self, texts):
+        """WordPiece pieces of each text, as strings (no special tokens), for reading.
+
+        Example:
+        ```python
+        pre.tokenize(["unwatchable"])  # [['un', '##watch', '##able']]
+        ```
+        """
+        pieces = self.tokenizer(tf.constant(list(texts)))
+        rows = pieces.to_list() if hasattr(pieces, "to_list") else pieces
+        return [[self.vocabulary[int(i)] for i in row] for row in rows]
+
+    def call(self, texts):
+        if not isinstance(texts, (tf.Tensor, tf.RaggedTensor)):
+            texts = tf.constant(texts if isinstance(texts, str) else list(texts))
+        return self.packer(self.tokenizer(texts))
+
+    def decode(self, ids):
+        """Token ids → the pieces as text, special tokens included, `[PAD]` dropped.
+
+        Example:
+        ```python
+        pre.decode(pre(["a great movie"])[0])  # '[CLS] a great movie [SEP]'
+        ```
+        """
+        ids = np.asarray(ops.convert_to_numpy(ids)).reshape(-1)
+        return " ".join(self.vocabulary[int(i)] for i in ids if int(i) != self.pad_id)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary": self.vocabulary,
+                "sequence_length": self.sequence_length,
+                "lowercase": self.lowercase,
+            }
+        )
+        return config
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 start = time.perf_counter()
-vocabulary = cl.train_wordpiece_vocabulary(train_texts, VOCAB_SIZE)
-preprocessor = cl.SentencePreprocessor(vocabulary, SEQUENCE_LENGTH)
+vocabulary = train_wordpiece_vocabulary(train_texts, VOCAB_SIZE)
+preprocessor = SentencePreprocessor(vocabulary, SEQUENCE_LENGTH)
 print(f"learned {len(vocabulary):,} pieces in {time.perf_counter() - start:.0f} s; "
       f"first ids: {vocabulary[:8]}")
 for sentence in ["This is a great movie!", "an unwatchable, overlong mess"]:
@@ -199,11 +487,82 @@ print(f"pieces per sentence (with [CLS]/[SEP]): median {np.median(lengths):.0f},
 #
 # ## 4. The encoder and the classifier, with padding masks
 #
-# `course_lib.encoder.TransformerClassifier` is a BERT-style encoder (token + position
-# embeddings, bidirectional Transformer blocks, chapter 05) and a dense head on the `[CLS]`
-# position. Sentences are padded to the same length, and the attention must not read the
-# `[PAD]` positions: the encoder builds a mask `token_ids != [PAD]` and hides those keys. The
-# check below shows that the prediction is the same whether a sentence is padded to 24 or to 64
+# The classifier is a BERT-style encoder (token + position embeddings, bidirectional
+# Transformer blocks, chapter 05) with a **classification head** on top, and the head is all
+# that the document's snippet adds to BERT: take the encoder's vector at position 0, where the
+# tokenizer put `[CLS]`; apply dropout while training; map it with one dense layer to one
+# logit per class. `[CLS]` is no word, so its vector is free to become a summary of the whole
+# sentence, which is what fine-tuning teaches it. (Averaging the vectors of the real tokens
+# instead is the other usual choice: exercise 4.)
+#
+# The model this chapter trains, `course_lib.encoder.TransformerClassifier` (chapter 05 uses it
+# too), is the encoder with exactly this head. The cell after the head builds both with a tiny
+# configuration, copies the weights across and prints the largest difference of their logits:
+# 0 means they are the same model.
+
+# %% [export]
+@keras.saving.register_keras_serializable(package="course_lib")
+class ClassificationHead(keras.layers.Layer):
+    """BERT's classification head: the `[CLS]` vector → dropout → one logit per class.
+
+    Args:
+        num_classes: number of labels.
+        dropout: dropout rate on the `[CLS]` vector while training.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        vectors: `(B, T, C)` encoder output; position 0 holds `[CLS]`.
+        training: enables dropout.
+
+    Returns:
+        float32 logits `(B, num_classes)` (use `from_logits=True` in the loss).
+
+    Example:
+    ```python
+    head = ClassificationHead(num_classes=2, dropout=0.1)
+    logits = head(encoder(token_ids))  # (B, 2)
+    ```
+    """
+
+    def __init__(self, num_classes, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes, self.rate = int(num_classes), float(dropout)
+        self.dropout = keras.layers.Dropout(self.rate)
+        # float32 even under mixed precision: the logits feed a softmax.
+        self.dense = keras.layers.Dense(self.num_classes, kernel_initializer=default_initializer(),
+                                        dtype="float32", name="dense")
+
+    def build(self, input_shape):
+        self.dense.build((None, input_shape[-1]))
+
+    def call(self, vectors, training=None):
+        # [CLS] attends to every real token, and fine-tuning teaches it to sum the sentence up.
+        cls = vectors[:, 0, :]  # (B, C)
+        cls = self.dropout(cls, training=training)  # (B, C)
+        return self.dense(ops.cast(cls, "float32"))  # (B, num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "dropout": self.rate}
+
+
+# %%
+keras.utils.set_random_seed(0)
+tiny = EncoderConfig(vocab_size=len(vocabulary), max_length=SEQUENCE_LENGTH, num_layers=1,
+                     num_heads=2, width=16)
+library_model = TransformerClassifier(tiny, num_classes=2, pooling="cls", head_dropout=0.1)
+our_encoder, our_head = TransformerEncoder(tiny), ClassificationHead(num_classes=2, dropout=0.1)
+check_ids = preprocessor(["This is a great movie!", "an unwatchable, overlong mess"])
+our_head(our_encoder(check_ids))  # builds the head's weights
+our_encoder.set_weights(library_model.encoder.get_weights())
+our_head.set_weights(library_model.head.get_weights())
+ours = np.asarray(our_head(our_encoder(check_ids)))  # (2, 2)
+theirs = np.asarray(library_model(check_ids))  # (2, 2)
+print("max |logit difference|, our head vs TransformerClassifier:", np.abs(ours - theirs).max())
+
+# %% [markdown]
+# Sentences are padded to the same length, and the attention must not read the `[PAD]`
+# positions: the encoder builds a mask `token_ids != [PAD]` and hides those keys. The check
+# below shows that the prediction is the same whether a sentence is padded to 24 or to 64
 # positions, and that without the mask it is not.
 
 # %%
@@ -212,12 +571,81 @@ keras.utils.set_random_seed(0)
 toy_config = EncoderConfig(vocab_size=len(vocabulary), max_length=SEQUENCE_LENGTH, num_layers=2,
                            num_heads=2, width=32)
 toy = TransformerClassifier(toy_config, num_classes=2, pooling="cls")
-short = cl.SentencePreprocessor(vocabulary, 24)(["This is a great movie!"])
+short = SentencePreprocessor(vocabulary, 24)(["This is a great movie!"])
 long = preprocessor(["This is a great movie!"])
 a, b = np.asarray(toy(short)), np.asarray(toy(long))
 unmasked = np.asarray(toy({"token_ids": long, "padding_mask": np.ones(long.shape, bool)}))
 print("padding to 24 or 64 gives the same logits:", np.abs(a - b).max() < 1e-5)
 print("without the padding mask they differ:     ", np.abs(unmasked - b).max() > 1e-4)
+
+# %% [markdown]
+# From here on three small helpers turn sentences into batches of ids
+# (`classification_dataset`), a model's logits into class probabilities (`predict_proba`) and
+# probabilities into label names (`describe_predictions`); they are in the folded cell below,
+# open it if you like.
+
+# %% [export] fold
+def classification_dataset(texts, labels, preprocessor, batch_size, *, shuffle=False, seed=0):
+    """A `tf.data` pipeline of `(token_ids (B, T), labels (B,))` batches.
+
+    Args:
+        texts: sentences.
+        labels: int labels, one per sentence.
+        preprocessor: anything mapping a string tensor `(B,)` to ids `(B, T)`: a
+            `SentencePreprocessor` or a `keras.layers.TextVectorization`.
+        batch_size: examples per batch.
+        shuffle: shuffle each epoch (for training).
+        seed: the shuffle seed.
+
+    Example:
+    ```python
+    train_ds = classification_dataset(train_texts, train_labels, pre, 32, shuffle=True)
+    ```
+    """
+    check_positive_int("batch_size", batch_size)
+    labels = np.asarray(labels, dtype=np.int32)
+    if len(labels) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    ds = tf.data.Dataset.from_tensor_slices((tf.constant(list(texts)), labels))
+    if shuffle:
+        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(lambda t, y: (preprocessor(t), y)).prefetch(tf.data.AUTOTUNE)
+
+
+def predict_proba(model, preprocessor, texts, batch_size=256):
+    """Class probabilities `(N, num_classes)` of a logits model on raw sentences.
+
+    Args:
+        model: maps ids `(B, T)` to logits `(B, num_classes)`.
+        preprocessor: strings → ids, as in `classification_dataset`.
+        texts: sentences.
+        batch_size: sentences per forward pass.
+
+    Example:
+    ```python
+    predict_proba(classifier, pre, ["This is a great movie!"])  # [[0.08, 0.92]]
+    ```
+    """
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    out = []
+    for start in range(0, len(texts), batch_size):
+        ids = preprocessor(tf.constant(texts[start:start + batch_size]))
+        logits = model(ids, training=False)
+        out.append(ops.convert_to_numpy(ops.softmax(ops.cast(logits, "float32"), axis=-1)))
+    return np.concatenate(out, axis=0) if out else np.zeros((0, 0), np.float32)
+
+
+def describe_predictions(probabilities, labels=LABELS):
+    """`(label, probability)` of the most likely class of each row.
+
+    Example:
+    ```python
+    describe_predictions(np.array([[0.1, 0.9]]))  # [('positive', 0.9)]
+    ```
+    """
+    probabilities = np.asarray(probabilities)
+    best = probabilities.argmax(axis=-1)
+    return [(labels[int(k)], float(p[k])) for k, p in zip(best, probabilities, strict=True)]
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -227,7 +655,7 @@ print(f"encoder: {config.num_layers} layers, width {config.width}, {config.num_h
       f"({config.vocab_size * config.width:,} of them in the embedding table)")
 untrained = TransformerClassifier(config, num_classes=2, pooling="cls")
 for text, (label, p) in zip(["This is a great movie!", "This is a terrible movie!"],
-                            cl.describe_predictions(cl.predict_proba(
+                            describe_predictions(predict_proba(
                                 untrained, preprocessor, ["This is a great movie!",
                                                           "This is a terrible movie!"])),
                             strict=True):
@@ -252,8 +680,8 @@ def fit_classifier(model, prep, epochs=EPOCHS, learning_rate=FINE_TUNE_LR, name=
                   metrics=["accuracy"], jit_compile=JIT)
     start = time.perf_counter()
     history = model.fit(
-        cl.classification_dataset(train_texts, y_train, prep, BATCH, shuffle=True, seed=SEED),
-        validation_data=cl.classification_dataset(val_texts, y_val, prep, 256),
+        classification_dataset(train_texts, y_train, prep, BATCH, shuffle=True, seed=SEED),
+        validation_data=classification_dataset(val_texts, y_val, prep, 256),
         epochs=epochs, verbose=0,
         callbacks=[keras.callbacks.EarlyStopping("val_accuracy", mode="max", patience=PATIENCE,
                                                  restore_best_weights=True)])
@@ -273,7 +701,7 @@ keras.utils.set_random_seed(SEED)
 scratch = TransformerClassifier(config, num_classes=2, pooling="cls", head_dropout=0.1)
 histories["encoder, from scratch"], _ = fit_classifier(scratch, preprocessor,
                                                        name="encoder, from scratch")
-test_probs["encoder, from scratch"] = cl.predict_proba(scratch, preprocessor, test_texts)
+test_probs["encoder, from scratch"] = predict_proba(scratch, preprocessor, test_texts)
 
 # %% [markdown]
 # Training accuracy climbs well above validation accuracy within a few epochs: 7,676 short
@@ -285,14 +713,69 @@ test_probs["encoder, from scratch"] = cl.predict_proba(scratch, preprocessor, te
 # BERT's pretraining task needs no labels: hide 15% of the tokens and predict them from both
 # sides. keras-hub's `MaskedLMMaskGenerator` picks the positions (never `[CLS]`, `[SEP]` or
 # `[PAD]`) and, as in BERT, puts `[MASK]` in 80% of them, a random token in 10%, and leaves 10%
-# unchanged, so the model cannot rely on seeing `[MASK]`. The **MLM head** (dense + GELU +
-# LayerNorm, then a product with the token-embedding table, shared with the input) scores
-# every vocabulary entry at each masked position; the loss is the cross-entropy at the masked
-# positions only.
+# unchanged, so the model cannot rely on seeing `[MASK]`. The pipeline that packs the sentences
+# and draws the masks, `mlm_dataset`, is in the folded cell below; open it if you like.
 #
 # The unlabelled text: the training sentences (without their labels) plus the Topical-Chat
 # conversations (chit-chat that often discusses films), about 31,000 texts in all. Never
 # the test sentences.
+
+# %% [export] fold
+def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=None,
+                shuffle=True, seed=0, repeat=False):
+    """A `tf.data` pipeline of MLM batches: `(x, mask_ids, mask_weights)`.
+
+    Each sentence is packed by `preprocessor`, then `keras_hub.layers.MaskedLMMaskGenerator`
+    picks `mask_rate` of its real tokens (never `[CLS]`, `[SEP]` or `[PAD]`) and, as BERT, puts
+    `[MASK]` in 80% of them, a random token in 10% and leaves 10% unchanged. The model must
+    predict the original ids at those positions.
+
+    Args:
+        texts: unlabelled sentences.
+        preprocessor: a `SentencePreprocessor`.
+        batch_size: sentences per batch.
+        mask_rate: share of real tokens to predict (BERT: 0.15).
+        max_masked: P, the masked positions kept per sentence; default 15% of T, rounded up.
+        shuffle: shuffle the sentences (each epoch draws new masks either way).
+        seed: seeds the shuffle; the masks follow Keras's global seed
+            (`keras.utils.set_random_seed`).
+        repeat: repeat forever (use `steps_per_epoch` in `fit`).
+
+    Returns:
+        A dataset of `({"token_ids": (B, T), "mask_positions": (B, P)}, (B, P) ids,
+        (B, P) weights)`.
+
+    Example:
+    ```python
+    x, y, w = next(iter(mlm_dataset(["a great movie"], pre, batch_size=1)))
+    ```
+    """
+    check_positive_int("batch_size", batch_size)
+    if not 0.0 < mask_rate < 1.0:
+        raise ValueError(f"mask_rate must be in (0, 1), got {mask_rate}; BERT uses 0.15")
+    length = preprocessor.sequence_length
+    if max_masked is None:
+        max_masked = max(1, int(np.ceil(0.15 * length)))
+    masker = keras_hub.layers.MaskedLMMaskGenerator(
+        vocabulary_size=preprocessor.vocabulary_size,
+        mask_selection_rate=mask_rate,
+        mask_token_id=preprocessor.mask_id,
+        mask_selection_length=int(max_masked),
+        unselectable_token_ids=[preprocessor.pad_id, preprocessor.cls_id, preprocessor.sep_id],
+    )
+
+    def to_example(batch):
+        masked = masker(preprocessor(batch))
+        x = {"token_ids": masked["token_ids"], "mask_positions": masked["mask_positions"]}
+        return x, masked["mask_ids"], masked["mask_weights"]
+
+    ds = tf.data.Dataset.from_tensor_slices(tf.constant(list(texts)))
+    if shuffle:
+        ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    # Masks are drawn after batching, in the pipeline: every epoch sees new masks.
+    return ds.batch(batch_size).map(to_example).prefetch(tf.data.AUTOTUNE)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -301,7 +784,7 @@ chat_turns = chat_turns[:MLM_CHAT_TURNS] if MLM_CHAT_TURNS else chat_turns
 mlm_corpus = train_texts + chat_turns
 print(f"MLM corpus: {len(train_texts):,} training sentences + {len(chat_turns):,} chat turns")
 keras.utils.set_random_seed(SEED)
-example_x, example_y, example_w = next(iter(cl.mlm_dataset(mlm_corpus[:4], preprocessor, 4,
+example_x, example_y, example_w = next(iter(mlm_dataset(mlm_corpus[:4], preprocessor, 4,
                                                            shuffle=False)))
 row = np.asarray(example_x["token_ids"][0])
 print("original:", preprocessor.decode(preprocessor([mlm_corpus[0]])[0]))
@@ -310,16 +793,159 @@ real = np.asarray(example_w[0]) > 0
 print("predict at positions", np.asarray(example_x["mask_positions"][0])[real].tolist(),
       "the pieces", [vocabulary[i] for i in np.asarray(example_y[0])[real]])
 
+# %% [markdown]
+# The **MLM head** turns the encoder's vector at each masked position into a score for every
+# vocabulary entry: a dense layer with GELU, a LayerNorm, then a product with the
+# token-embedding table, the very table the encoder reads its input from (**weight tying**, as
+# in BERT: the head adds only C² + 4C + V parameters of its own). It scores the P masked
+# positions only, not all T. The **loss** is the cross-entropy at those positions, averaged
+# over the real ones: the mask generator pads every row to P slots with weight 0, and those
+# must count neither in the sum nor in the count.
+
+# %% [export]
+@keras.saving.register_keras_serializable(package="course_lib")
+class MaskedLMHead(keras.layers.Layer):
+    """BERT's MLM head: gather the masked positions, transform, score every vocabulary entry.
+
+    `Dense(C, gelu) → LayerNorm → · Eᵀ + b`, where E is the encoder's token-embedding table
+    (weight tying, as BERT: the output layer reuses the input embeddings, so the head adds only
+    C² + 4C + V parameters).
+
+    Args:
+        token_embedding: the encoder's `keras.layers.Embedding` (built), shared, not copied.
+        layer_norm_epsilon: epsilon of the LayerNorm.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        vectors: `(B, T, C)` encoder output.
+        mask_positions: `(B, P)` int positions to predict.
+
+    Returns:
+        float32 logits `(B, P, V)`.
+
+    Example:
+    ```python
+    head = MaskedLMHead(encoder.token_embedding)
+    logits = head(encoder(ids), np.array([[1, 3]]))  # (1, 2, V)
+    ```
+    """
+
+    def __init__(self, token_embedding, layer_norm_epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.token_embedding = token_embedding
+        width = token_embedding.output_dim
+        self.transform = keras.layers.Dense(
+            width, activation="gelu",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="transform",
+        )
+        self.norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="norm")
+        self.transform.build((None, None, width))
+        self.norm.build((None, None, width))
+        self.output_bias = self.add_weight(  # (V,)
+            shape=(token_embedding.input_dim,), initializer="zeros", name="output_bias"
+        )
+
+    def call(self, vectors, mask_positions):
+        positions = ops.cast(mask_positions, "int32")[:, :, None]  # (B, P, 1)
+        # Only the masked positions reach the loss, so only they are scored: P ≪ T rows of V.
+        picked = ops.take_along_axis(vectors, positions, axis=1)  # (B, P, C)
+        h = self.norm(self.transform(picked))  # (B, P, C)
+        table = ops.cast(self.token_embedding.embeddings, h.dtype)  # (V, C), the input table
+        logits = ops.matmul(h, ops.transpose(table))  # (B, P, V)
+        logits = logits + ops.cast(self.output_bias, h.dtype)  # (B, P, V)
+        return ops.cast(logits, "float32")  # (B, P, V)
+
+
+def masked_lm_loss(mask_ids, logits, mask_weights):
+    """Mean cross-entropy over the masked positions that are real (weight 1).
+
+    `MaskedLMMaskGenerator` pads every row to P positions; padding entries have weight 0 and
+    must not count, neither in the sum nor in the count. (A Keras loss with `sample_weight`
+    divides by B·P instead, which shrinks the loss when few tokens are masked.)
+
+    Args:
+        mask_ids: `(B, P)` the true ids at the masked positions.
+        logits: `(B, P, V)` the head's scores.
+        mask_weights: `(B, P)` 1.0 for real masked positions, 0.0 for padding.
+
+    Returns:
+        A scalar: Σ w·CE / max(Σ w, 1).
+
+    Example:
+    ```python
+    loss = masked_lm_loss(y, pretrainer(x), weights)
+    ```
+    """
+    ce = keras.losses.sparse_categorical_crossentropy(mask_ids, logits, from_logits=True)  # (B, P)
+    w = ops.cast(mask_weights, ce.dtype)  # (B, P)
+    return ops.sum(ce * w) / ops.maximum(ops.sum(w), 1.0)  # ()
+
+
+# %% [export]
+@keras.saving.register_keras_serializable(package="course_lib")
+class MaskedLMPretrainer(ConfigSerialization, keras.Model):
+    """A `TransformerEncoder` with an MLM head, trained to fill in hidden tokens.
+
+    Train it with `fit` on `mlm_dataset(...)`; the loss (`masked_lm_loss`) is built in, so
+    `compile` needs only an optimizer. Afterwards `copy_encoder_weights(pretrainer.encoder,
+    classifier)` hands the encoder to a `TransformerClassifier`.
+
+    Args:
+        config: the encoder's `EncoderConfig` (or its dict).
+        **kwargs: passed to `keras.Model`.
+
+    Call arguments:
+        inputs: dict with `"token_ids"` `(B, T)` (masked) and `"mask_positions"` `(B, P)`.
+        training: enables dropout.
+
+    Returns:
+        float32 logits `(B, P, V)`.
+
+    Example:
+    ```python
+    pretrainer = MaskedLMPretrainer(EncoderConfig(vocab_size=2000, max_length=64))
+    pretrainer.compile(keras.optimizers.AdamW(1e-3))
+    pretrainer.fit(mlm_dataset(texts, pre, batch_size=32), epochs=1)
+    ```
+    """
+
+    config_class = EncoderConfig  # what from_config rebuilds
+
+    def __init__(self, config, **kwargs):
+        config = self.coerce_config(config)
+        super().__init__(**kwargs)
+        self.config = config
+        self.encoder = TransformerEncoder(config, name="encoder")
+        self.head = MaskedLMHead(
+            self.encoder.token_embedding, config.layer_norm_epsilon, name="mlm_head"
+        )
+        self.built = True
+
+    def call(self, inputs, training=None):
+        vectors = self.encoder(inputs["token_ids"], training=training)  # (B, T, C)
+        return self.head(vectors, inputs["mask_positions"])  # (B, P, V)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        # fit's y is mask_ids (B, P) and its sample_weight mask_weights (B, P): the masked mean.
+        loss = masked_lm_loss(y, y_pred, sample_weight)
+        if self.losses:  # regularisation losses (none by default), kept as Keras would
+            loss = loss + ops.sum(self.losses)
+        return loss
+
+# %% [markdown]
+# The pretrainer's `compute_loss` replaces Keras's own, so `fit` minimises exactly the masked
+# mean above. We train it with AdamW, a warm-up and a cosine decay of the learning rate.
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 keras.utils.set_random_seed(SEED)
-pretrainer = cl.MaskedLMPretrainer(config)
+pretrainer = MaskedLMPretrainer(config)
 schedule = keras.optimizers.schedules.CosineDecay(
     0.0, MLM_STEPS, alpha=0.1, warmup_target=1e-3, warmup_steps=max(1, MLM_STEPS // 10))
 pretrainer.compile(keras.optimizers.AdamW(schedule, weight_decay=0.01), jit_compile=JIT)
 chunks = 10 if MLM_STEPS >= 10 else 1  # ten "epochs" of MLM_STEPS / 10 steps: a loss curve
 start = time.perf_counter()
-mlm_history = pretrainer.fit(cl.mlm_dataset(mlm_corpus, preprocessor, MLM_BATCH, repeat=True,
+mlm_history = pretrainer.fit(mlm_dataset(mlm_corpus, preprocessor, MLM_BATCH, repeat=True,
                                             seed=SEED),
                              steps_per_epoch=MLM_STEPS // chunks, epochs=chunks, verbose=0).history
 mlm_seconds = time.perf_counter() - start
@@ -348,16 +974,42 @@ for sentence, word in [("the acting is great and the story is moving .", "great"
 
 # %% [markdown]
 # After pretraining, the encoder's weights go into a fresh classifier (the head starts random,
-# as in the document's snippet) and the whole model is fine-tuned exactly as before.
+# as in the document's snippet) and the whole model is fine-tuned exactly as before. The MLM
+# head is thrown away: it was only there to give the encoder a task.
+
+# %% [export]
+def copy_encoder_weights(source, classifier):
+    """Copies a pretrained `TransformerEncoder`'s weights into `classifier.encoder`.
+
+    Args:
+        source: the pretrained encoder (e.g. `pretrainer.encoder`).
+        classifier: a `TransformerClassifier` with the same `EncoderConfig`.
+
+    Returns:
+        The number of weight tensors copied.
+
+    Example:
+    ```python
+    copy_encoder_weights(pretrainer.encoder, classifier)
+    ```
+    """
+    if source.config != classifier.encoder.config:
+        raise ValueError(
+            "the encoders' configs differ; build the classifier with the pretrainer's config: "
+            f"{source.config} vs {classifier.encoder.config}"
+        )
+    weights = source.get_weights()
+    classifier.encoder.set_weights(weights)
+    return len(weights)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 keras.utils.set_random_seed(SEED)
 pretrained = TransformerClassifier(config, num_classes=2, pooling="cls", head_dropout=0.1)
-print("copied", cl.copy_encoder_weights(pretrainer.encoder, pretrained), "weight tensors")
+print("copied", copy_encoder_weights(pretrainer.encoder, pretrained), "weight tensors")
 histories["encoder, MLM-pretrained"], _ = fit_classifier(pretrained, preprocessor,
                                                          name="encoder, MLM-pretrained")
-test_probs["encoder, MLM-pretrained"] = cl.predict_proba(pretrained, preprocessor, test_texts)
+test_probs["encoder, MLM-pretrained"] = predict_proba(pretrained, preprocessor, test_texts)
 
 # %% [markdown]
 # ## 7. A model started from GloVe word vectors
@@ -369,7 +1021,43 @@ test_probs["encoder, MLM-pretrained"] = cl.predict_proba(pretrained, preprocesso
 # Kim (2014) (`course_lib.baselines.CNNClassifier`: filters over 3, 4 and 5 consecutive words,
 # max-pooled over the sentence), with a word-level vocabulary (the snippets are already
 # lowercased and split into words). The GloVe table is fine-tuned with the rest (frozen, 50
-# numbers per word are too few: it does worse).
+# numbers per word are too few: it does worse). The folded cell below builds that table
+# (`glove_embedding_matrix`); open it if you like.
+
+# %% [export] fold
+def glove_embedding_matrix(vocabulary, words, vectors, *, seed=0, pad_index=0):
+    """An embedding table for `vocabulary` whose rows are GloVe vectors where GloVe knows the
+    word, small random vectors (GloVe's own scale) elsewhere, zeros for padding.
+
+    Args:
+        vocabulary: the model's tokens, in id order (e.g. `TextVectorization.get_vocabulary()`).
+        words: GloVe's words (from `course_lib.data.load_glove`).
+        vectors: GloVe's vectors `(len(words), D)`.
+        seed: seeds the random rows.
+        pad_index: the row left at zero.
+
+    Returns:
+        `(matrix (len(vocabulary), D) float32, found)`: `found` = how many tokens got a GloVe
+        vector.
+
+    Example:
+    ```python
+    matrix, found = glove_embedding_matrix(["", "[UNK]", "movie"], words, vectors)
+    ```
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    index = {w: i for i, w in enumerate(words)}
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, float(vectors.std()), (len(vocabulary), vectors.shape[1]))
+    matrix = matrix.astype(np.float32)
+    found = 0
+    for row, token in enumerate(vocabulary):
+        if token in index:
+            matrix[row] = vectors[index[token]]
+            found += 1
+    if pad_index is not None and 0 <= pad_index < len(vocabulary):
+        matrix[pad_index] = 0.0
+    return matrix, found
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -378,7 +1066,7 @@ words = keras.layers.TextVectorization(max_tokens=20_000, standardize="lower", s
                                        output_sequence_length=SEQUENCE_LENGTH)
 words.adapt(train_texts)
 word_vocabulary = words.get_vocabulary()
-matrix, found = cl.glove_embedding_matrix(word_vocabulary, glove_words, glove_vectors, seed=SEED)
+matrix, found = glove_embedding_matrix(word_vocabulary, glove_words, glove_vectors, seed=SEED)
 print(f"{len(word_vocabulary):,} training words, {found:,} of them ({found / len(word_vocabulary):.0%}) "
       f"have a GloVe vector; the rest start random")
 keras.utils.set_random_seed(SEED)
@@ -387,7 +1075,7 @@ glove_cnn = CNNClassifier(len(word_vocabulary), 2, width=glove_vectors.shape[1],
 glove_cnn.embedding.set_weights([matrix])
 histories["CNN, GloVe"], _ = fit_classifier(glove_cnn, words, epochs=GLOVE_EPOCHS,
                                             learning_rate=1e-3, name="CNN, GloVe")
-test_probs["CNN, GloVe"] = cl.predict_proba(glove_cnn, words, test_texts)
+test_probs["CNN, GloVe"] = predict_proba(glove_cnn, words, test_texts)
 
 # %% [markdown]
 # Last, a cheap trick that often adds a point or two: average the three models' probabilities
@@ -403,6 +1091,36 @@ test_probs["average of the three"] = np.mean([test_probs[n] for n in list(test_p
 # test set with replacement (`course_lib.metrics.bootstrap_ci`, the same resamples for every
 # model), so they say how much each number would move on another test set of the same size.
 # Overlapping intervals mean the test set cannot tell two models apart with confidence.
+# `evaluate_predictions`, in the folded cell below, computes accuracy and F1 with their
+# intervals; open it if you like.
+
+# %% [export] fold
+def evaluate_predictions(y_true, y_pred, *, n_resamples=1000, seed=0):
+    """Accuracy and F1 (positive class) with 95% percentile-bootstrap intervals.
+
+    Args:
+        y_true: true labels (0/1).
+        y_pred: predicted labels.
+        n_resamples: bootstrap resamples.
+        seed: the resampling seed (the same for every model: the intervals then use the same
+            resampled test sets).
+
+    Returns:
+        A dict with `accuracy`, `accuracy_low`, `accuracy_high`, `f1`, `f1_low`, `f1_high`.
+
+    Example:
+    ```python
+    evaluate_predictions([1, 0, 1, 1], [1, 0, 0, 1], n_resamples=100)["accuracy"]  # 0.75
+    ```
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    acc = bootstrap_ci(accuracy, y_true, y_pred, n_resamples=n_resamples, seed=seed)
+    f1 = bootstrap_ci(lambda t, p: f1_score(t, p, labels=[0, 1]), y_true, y_pred,
+                      n_resamples=n_resamples, seed=seed)
+    return {
+        "accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
+        "f1": f1.estimate, "f1_low": f1.low, "f1_high": f1.high,
+    }
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -411,7 +1129,7 @@ if baseline is not None:
     rows.append(("TF-IDF + logistic regression (chapter 02)", baseline["test"]["accuracy"], None,
                  None, baseline["test"]["f1"], None, None))
 for name, probs in test_probs.items():
-    r = cl.evaluate_predictions(y_test, probs.argmax(1), n_resamples=BOOTSTRAP, seed=SEED)
+    r = evaluate_predictions(y_test, probs.argmax(1), n_resamples=BOOTSTRAP, seed=SEED)
     results[name] = r
     rows.append((name, r["accuracy"], r["accuracy_low"], r["accuracy_high"], r["f1"], r["f1_low"],
                  r["f1_high"]))
@@ -483,7 +1201,7 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 final_model = pretrained
-label, p = cl.describe_predictions(cl.predict_proba(final_model, preprocessor,
+label, p = describe_predictions(predict_proba(final_model, preprocessor,
                                                     ["This is a great movie!"]))[0]
 print(f"Predicted class: {label} (probability {p:.2f})")
 
@@ -498,15 +1216,15 @@ hard = [
     ("The plot is thin, but the performances are wonderful.", 1),
     ("A masterpiece of boredom.", 0),
 ]
-probs = {name: m for name, m in (("encoder", cl.predict_proba(final_model, preprocessor, [t for t, _ in hard])),
-                                 ("GloVe CNN", cl.predict_proba(glove_cnn, words, [t for t, _ in hard])))}
+probs = {name: m for name, m in (("encoder", predict_proba(final_model, preprocessor, [t for t, _ in hard])),
+                                 ("GloVe CNN", predict_proba(glove_cnn, words, [t for t, _ in hard])))}
 print(f"{'sentence':64s} {'truth':9s} {'encoder':>16s} {'GloVe CNN':>16s}")
 for k, (text, truth) in enumerate(hard):
     cells = []
     for m in probs.values():
         guess = int(m[k].argmax())
-        cells.append(f"{'✓' if guess == truth else '✗'} {cl.LABELS[guess]} {m[k, guess]:.2f}")
-    print(f"{text:64s} {cl.LABELS[truth]:9s} {cells[0]:>16s} {cells[1]:>16s}")
+        cells.append(f"{'✓' if guess == truth else '✗'} {LABELS[guess]} {m[k, guess]:.2f}")
+    print(f"{text:64s} {LABELS[truth]:9s} {cells[0]:>16s} {cells[1]:>16s}")
 
 # %% [markdown]
 # Negation ("not a great movie"), sarcasm ("Oh great, …"), a turn of opinion inside the
@@ -518,14 +1236,14 @@ for k, (text, truth) in enumerate(hard):
 # %%
 # NBVAL_IGNORE_OUTPUT
 final_pred = test_probs["encoder, MLM-pretrained"].argmax(1)
-plot_confusion_matrix(confusion_matrix(y_test, final_pred, labels=[0, 1]), list(cl.LABELS),
+plot_confusion_matrix(confusion_matrix(y_test, final_pred, labels=[0, 1]), list(LABELS),
                       title="MLM-pretrained encoder, test set", figsize=(4, 3.5))
 plt.show()
 wrong = np.flatnonzero(final_pred != y_test)
 confident = wrong[np.argsort(-test_probs["encoder, MLM-pretrained"][wrong].max(1))][:4]
 print("its most confident mistakes:")
 for i in confident:
-    print(f"  [{cl.LABELS[y_test[i]]}, said {cl.LABELS[final_pred[i]]} "
+    print(f"  [{LABELS[y_test[i]]}, said {LABELS[final_pred[i]]} "
           f"{test_probs['encoder, MLM-pretrained'][i].max():.2f}] {test_texts[i]}")
 
 # %% [markdown]
@@ -541,7 +1259,7 @@ ARTIFACTS.mkdir(parents=True, exist_ok=True)
 final_model.save(ARTIFACTS / "classifier.keras")
 keras.saving.save_model(preprocessor, ARTIFACTS / "preprocessor.keras")
 check_texts = ["This is a great movie!"] + test_texts[:200]
-before = cl.predict_proba(final_model, preprocessor, check_texts)
+before = predict_proba(final_model, preprocessor, check_texts)
 for f in sorted(ARTIFACTS.glob("*.keras")):
     print(f"{f.relative_to(REPO)}: {f.stat().st_size / 1e6:.1f} MB")
 
@@ -550,9 +1268,11 @@ for f in sorted(ARTIFACTS.glob("*.keras")):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-reloaded_model = keras.saving.load_model(ARTIFACTS / "classifier.keras")
-reloaded_preprocessor = keras.saving.load_model(ARTIFACTS / "preprocessor.keras")
-after = cl.predict_proba(reloaded_model, reloaded_preprocessor, check_texts)
+from course_lib.model_io import load_model
+
+reloaded_model = load_model(ARTIFACTS / "classifier.keras")
+reloaded_preprocessor = load_model(ARTIFACTS / "preprocessor.keras")
+after = predict_proba(reloaded_model, reloaded_preprocessor, check_texts)
 print("same vocabulary:", reloaded_preprocessor.vocabulary == vocabulary)
 print("identical probabilities on", len(check_texts), "sentences:", np.array_equal(before, after))
 
