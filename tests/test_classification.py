@@ -2,6 +2,8 @@
 and loss against hand computations, fine-tuning (a tiny overfit), save/load, GloVe rows,
 evaluation against scikit-learn, and the offline preset guard."""
 
+import json
+import shutil
 import time
 
 import keras
@@ -209,9 +211,73 @@ def test_evaluate_predictions_matches_sklearn():
     assert r["accuracy_high"] - r["accuracy_low"] < 0.15
 
 
-def test_preset_loader_fails_fast_offline():
+def test_preset_loader_fails_fast_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
+    monkeypatch.setattr(cl, "PRESET_HOST", "127.0.0.1")  # nothing listens on 443 here
     start = time.perf_counter()
-    model, message = cl.load_preset_classifier("no_such_preset_xyz", host="127.0.0.1",
-                                               timeout=1.0)
+    model, message = cl.load_preset_classifier("bert_tiny_en_uncased_sst2", timeout=1.0)
     assert model is None and "offline" in message
     assert time.perf_counter() - start < 5.0
+
+
+def test_an_unpinned_preset_name_needs_an_explicit_opt_in():
+    with pytest.raises(ValueError, match="not pinned by the course.*allow_unpinned=True"):
+        cl.load_preset_classifier("bert_base_en")
+
+
+@pytest.fixture(scope="module")
+def tiny_bert_preset(tmp_path_factory):
+    """A BERT text classifier of the keras-hub architecture, tiny, saved as a local preset:
+    what `from_preset` reads from Kaggle, built here so the test needs no network."""
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "this", "is", "a", "great",
+             "terrible", "movie", "!"]
+    keras.utils.set_random_seed(0)
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocab, lowercase=True)
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=8)
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=len(vocab), num_layers=1,
+                                             num_heads=2, hidden_dim=8, intermediate_dim=16,
+                                             max_sequence_length=8)
+    classifier = keras_hub.models.BertTextClassifier(backbone, num_classes=2,
+                                                     preprocessor=preprocessor)
+    folder = tmp_path_factory.mktemp("presets") / "tiny_bert"
+    classifier.save_to_preset(str(folder))
+    return folder, classifier
+
+
+def test_a_local_preset_loads_tokenizes_predicts_and_fine_tunes(tiny_bert_preset):
+    folder, original = tiny_bert_preset
+    model, message = cl.load_preset_classifier(str(folder))
+    assert model is not None and "local preset tiny_bert" in message
+    sentences = ["This is a great movie!", "This is a terrible movie!"]
+    ids = model.preprocessor(sentences)["token_ids"]  # the saved vocabulary, lower-cased
+    assert np.asarray(ids)[0, :7].tolist() == [2, 5, 6, 7, 8, 10, 11]
+    probs = np.asarray(keras.ops.softmax(model.predict(sentences, verbose=0)))
+    assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1.0, atol=1e-5)
+    assert np.allclose(probs, keras.ops.softmax(original.predict(sentences, verbose=0)),
+                       atol=1e-6)
+    before = [np.array(w) for w in model.backbone.weights]
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(sentences, np.array([1, 0]), batch_size=2, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.array_equal(b, np.array(w)) for b, w in zip(before, model.backbone.weights,
+                                                                   strict=True))
+    fresh, _ = cl.load_preset_classifier(str(folder), num_classes=3)
+    assert fresh.predict(sentences, verbose=0).shape == (2, 3)  # a new head
+
+
+def test_a_changed_cached_preset_is_refused(tiny_bert_preset, monkeypatch, tmp_path):
+    folder, _ = tiny_bert_preset
+    record = cl.preset_digests(folder)
+    assert "config.json" in record and cl.check_preset_files(folder, record) == []
+    # The layout kagglehub leaves, with the digests of a first download already recorded.
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "course"))
+    cached = cl._kagglehub_folder("bert_tiny_en_uncased_sst2", 5)
+    shutil.copytree(folder, cached)
+    recorded = cl._record_path("bert_tiny_en_uncased_sst2", 5)
+    recorded.parent.mkdir(parents=True)
+    recorded.write_text(json.dumps(record))
+    (cached / "config.json").write_text((cached / "config.json").read_text() + " ")
+    model, message = cl.load_preset_classifier("bert_tiny_en_uncased_sst2")
+    assert model is None and "config.json changed" in message and "delete that folder" in message

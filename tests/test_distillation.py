@@ -1,5 +1,6 @@
-"""course_lib.chapters.ch13_challenges: the loss against a NumPy hand computation and Keras's KL divergence,
-its limits (T = 1, alpha = 0), its gradient, and one distillation step with the course Trainer."""
+"""Chapter 13's knowledge distillation (course_lib.chapters.ch13_challenges): the loss against a
+NumPy hand computation and Keras's KL divergence, its limits (T = 1, alpha = 0), its gradient,
+and one distillation step with the course Trainer."""
 
 import keras
 import numpy as np

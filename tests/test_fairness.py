@@ -1,5 +1,5 @@
-"""course_lib.chapters.ch13_challenges: WEAT against a hand computation, permutation p-values that behave as
-they must, and the template probe."""
+"""Chapter 13's bias measures (course_lib.chapters.ch13_challenges): WEAT against a hand
+computation, permutation p-values that behave as they must, and the template probe."""
 
 import itertools
 

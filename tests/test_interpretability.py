@@ -1,5 +1,6 @@
-"""course_lib.chapters.ch13_challenges: integrated gradients against closed forms and its completeness
-on a small Keras model, gradient × input, GPT attention maps, and controlled generation."""
+"""Chapter 13's interpretability and control (course_lib.chapters.ch13_challenges): integrated
+gradients against closed forms and its completeness on a small Keras model, gradient × input,
+GPT attention maps, and controlled generation."""
 
 import keras
 import numpy as np

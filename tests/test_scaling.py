@@ -1,5 +1,6 @@
-"""course_lib.chapters.ch13_challenges: FLOP counts against a hand count and the compiled XLA program, memory per
-parameter against Keras's own variables, power-law fits against known curves."""
+"""Chapter 13's compute code (course_lib.chapters.ch13_challenges): FLOP counts against a hand
+count and the compiled XLA program, memory per parameter against Keras's own variables,
+power-law fits against known curves."""
 
 import keras
 import numpy as np

@@ -1,24 +1,32 @@
-"""Scale and compute: FLOP counts, training memory per parameter, and power-law fits.
+# Generated from notebooks/src/13_challenges.py (notebooks/13_challenges.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""Challenges of large language models, measured: compute, smaller models, bias, interpretability.
 
-Three rules of thumb from the scaling-law papers, made into functions the course can test:
+Written in ``notebooks/13_challenges.ipynb`` (chapter 13). Its parts, by section of the chapter:
 
-- **Training compute** C ≈ 6·N·D floating-point operations for N parameters and D training
-  tokens (Kaplan et al., 2020, "Scaling Laws for Neural Language Models", §2.1): the forward
-  pass costs about 2 FLOPs per parameter per token (one multiply and one add), the backward
-  pass twice that. :func:`gpt_forward_flops` counts the forward pass of the course GPT layer by
-  layer, including the attention-score matmuls that 6·N·D leaves out; :func:`hlo_matmul_flops`
-  counts the same thing independently, from the XLA program TensorFlow compiles.
-- **Training memory** before activations: weights, gradients and the optimizer's state, a
-  fixed number of bytes per parameter that depends on the precision (16 bytes per parameter
-  for float32 weights with AdamW).
-- **Scaling laws**: the loss falls as a power law of model size, L(N) = a·N^(−b) + c, where c is
-  the loss no model of this family reaches on this data. :func:`fit_power_law` fits it.
-  :func:`compute_optimal` applies the Chinchilla rule (Hoffmann et al., 2022): for a compute
-  budget, about 20 training tokens per parameter.
+- **Compute and memory** (1.1-1.3): :func:`training_flops` (C ≈ 6·N·D, Kaplan et al., 2020),
+  :func:`gpt_forward_flops` and :func:`gpt_training_flops` (the course GPT, matmul by matmul),
+  :func:`non_embedding_parameters`, :func:`hlo_matmul_flops` (the same count read from the XLA
+  program TensorFlow compiles), :func:`parameter_memory` with :data:`PRECISIONS` (weights,
+  gradients and optimizer state per parameter), :func:`measure_matmul_flops_per_second`.
+- **Scaling laws** (1.4): :func:`fit_power_law` returns a :class:`PowerLaw`
+  L(N) = a·N^(−b) + c; :func:`compute_optimal` is Chinchilla's rule (Hoffmann et al., 2022).
+- **Knowledge distillation** (2.1; Hinton, Vinyals and Dean, 2015):
+  :func:`soft_cross_entropy`, :func:`kl_divergence`, :func:`distillation_loss`, and
+  :class:`Distiller`, a Keras model that trains a student with the course ``Trainer``.
+- **Bias** (3.1-3.2): the WEAT test of Caliskan, Bryson and Narayanan (2017)
+  (:func:`association`, :func:`weat_statistic`, :func:`weat_effect_size`, :func:`weat_test`
+  with its :class:`WEATResult`, the paper's word lists :data:`WEAT_WORDS`,
+  :func:`lookup_vectors`), and :func:`template_probe` (:class:`ProbeResult`) for a model's
+  scores of the same sentences with different names.
+- **Interpretability and control** (4.1-4.2): :func:`integrated_gradients` (Sundararajan,
+  Taly and Yan, 2017), :func:`gradient_x_input`, :func:`completeness_gap`,
+  :func:`gpt_attention_maps`; :func:`banned_token_mask`, :class:`PrefixConstraint` and
+  :func:`controlled_generate`.
 
-Counts are FLOPs of matrix multiplications, with a multiply-add counted as 2; element-wise
-work (LayerNorm, GELU, softmax, the residual adds) is a few percent at these widths and is left
-out, as in the papers.
+FLOPs are those of matrix multiplications, a multiply-add counted as 2; element-wise work is
+a few percent at these widths and is left out, as in the papers. Gradients are taken with
+``tf.GradientTape``: the course runs Keras on TensorFlow.
 
 Example:
 
@@ -26,88 +34,13 @@ Example:
 >>> config = GPTConfig(vocab_size=65, context_length=64, num_layers=4, num_heads=4, width=128)
 >>> training_flops(config.num_parameters(), 1_000_000) / 1e12  # TFLOPs for a million tokens
 4.859136
-
-From ``course_lib.chapters.ch13_challenges`` (merged here):
-
-Knowledge distillation: a small student model learns from a large teacher's probabilities.
-
-Hinton, Vinyals and Dean (2015, "Distilling the Knowledge in a Neural Network"): the teacher's
-full next-token distribution says more than the one correct token does ("after 'thou' the
-next word is probably 'art', possibly 'hast', hardly 'the'"). The student is trained on a mix
-of two losses:
-
-    loss = α · T² · KL(softmax(z_teacher / T) ‖ softmax(z_student / T))
-           + (1 − α) · CE(labels, softmax(z_student))
-
-The temperature T > 1 softens both distributions, so the small probabilities of the teacher
-(its "dark knowledge") carry weight; the factor T² keeps the soft term's gradients the same
-size whatever T (they scale as 1/T²). With α = 0 this is ordinary training; with α = 1 and
-T = 1 it is cross-entropy against the teacher's probabilities (minus the teacher's entropy,
-a constant).
-
-Example:
-
->>> teacher = np.array([[2.0, 0.5, -1.0]])
->>> student = np.array([[1.0, 1.0, 0.0]])
->>> round(float(distillation_loss(teacher, student, np.array([0]), temperature=2.0,
-...                               alpha=1.0)), 3)
+>>> teacher, student = np.array([[2.0, 0.5, -1.0]]), np.array([[1.0, 1.0, 0.0]])
+>>> round(float(distillation_loss(teacher, student, np.array([0]), alpha=1.0)), 3)
 0.358
-
-From ``course_lib.chapters.ch13_challenges`` (merged here):
-
-Measuring bias: the WEAT association test on word vectors, and template probes of a model.
-
-**WEAT** (Word Embedding Association Test; Caliskan, Bryson and Narayanan, 2017, "Semantics
-derived automatically from language corpora contain human-like biases", Science 356) asks
-whether two sets of *target* words X, Y (flowers, insects) sit closer to one set of *attribute*
-words A (pleasant) than to another B (unpleasant), in cosine similarity:
-
-    s(w, A, B) = mean_a cos(w, a) − mean_b cos(w, b)         (association of one word)
-    S(X, Y, A, B) = Σ_x s(x, A, B) − Σ_y s(y, A, B)           (test statistic)
-    d = (mean_x s(x) − mean_y s(y)) / std_{w ∈ X ∪ Y} s(w)   (effect size, Cohen's d)
-
-The p-value is a permutation test: over all ways (or many random ways) to split X ∪ Y into two
-sets of the sizes of X and Y, the share whose statistic is at least the observed one. It says
-how surprising the association would be if the target words were exchangeable; with ten words
-a side it cannot get far below 1e-5.
-
-A **template probe** puts interchangeable words (names, group nouns) into the same sentences
-and compares a model's scores: any difference is the model's, since nothing else changed.
-
-Example:
-
->>> X, Y = np.array([[1.0, 0.1]]), np.array([[0.1, 1.0]])
->>> A, B = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
->>> round(association(X[0], A, B), 4)
-0.8955
-
-From ``course_lib.chapters.ch13_challenges`` (merged here):
-
-Looking inside a model, and steering what it generates.
-
-- **Integrated gradients** (Sundararajan, Taly and Yan, 2017, "Axiomatic Attribution for Deep
-  Networks"): the attribution of input feature i is (x_i − x'_i) times the gradient averaged
-  along the straight path from a baseline x' to the input x. Its *completeness* axiom says the
-  attributions add up to f(x) − f(x'), which is a check any implementation can run on itself:
-  the gap shrinks as the number of path steps grows. For text, x is the sequence of token
-  embeddings and summing each token's row gives one score per token.
-- **Gradient × input**: the first-order version (one gradient, no path); cheap, not complete.
-- **Attention maps** of the course GPT: the softmax weights of every head in every block.
-- **Controlled generation**: banning tokens by setting their logits to −∞ before sampling, and
-  constraining the output to begin with one of a set of allowed sequences.
-
-Gradients are taken with ``tf.GradientTape`` (the course runs Keras on TensorFlow).
-
-Example:
-
 >>> f = lambda x: ops.sum(x ** 2, axis=(1, 2))  # f(x) = Σ x²
->>> x = np.ones((2, 3), "float32")
->>> attributions = integrated_gradients(f, x, steps=8)
->>> round(float(attributions.sum()), 4)  # f(x) − f(0) = 6
+>>> round(float(integrated_gradients(f, np.ones((2, 3), "float32"), steps=8).sum()), 4)
 6.0
 """
-
-from __future__ import annotations
 
 import dataclasses
 import itertools
@@ -117,32 +50,84 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from course_lib.generation import sample_next
 
-__all__ = [
-    "training_flops",
-    "gpt_forward_flops",
-    "gpt_training_flops",
-    "non_embedding_parameters",
-    "hlo_matmul_flops",
-    "measure_matmul_flops_per_second",
-    "PRECISIONS",
-    "parameter_memory",
-    "PowerLaw",
-    "fit_power_law",
-    "compute_optimal",
-]
+
+def gpt_forward_flops(config, sequence_length=None, batch_size=1):
+    """Forward-pass FLOPs of the course GPT, matmul by matmul (the table of 1.1).
+
+    Per block 24·T·C² + 4·T²·C, plus 2·T·C·V for the output head; embedding lookups cost no
+    FLOPs. The causal mask discards half of the T×T scores, but the full matrix is computed,
+    so it is counted in full.
+
+    Args:
+        config: a ``course_lib.gpt.GPTConfig``.
+        sequence_length: T; defaults to ``config.context_length``.
+        batch_size: sequences B; every count is multiplied by it.
+
+    Returns:
+        A dict: ``"block_0/attention_qkv"``, ``"block_0/attention_scores"``,
+        ``"block_0/attention_values"``, ``"block_0/attention_output"``, ``"block_0/mlp"``, …,
+        ``"lm_head"`` and ``"total"``.
+
+    Example:
+
+    >>> from course_lib.gpt import GPTConfig
+    >>> gpt_forward_flops(GPTConfig(11, 8, 1, 2, 16))["total"]
+    56064
+    """
+    t = config.context_length if sequence_length is None else int(sequence_length)
+    if t < 1 or t > config.context_length:
+        raise ValueError(
+            f"sequence_length must be in [1, context_length {config.context_length}], got {t}"
+        )
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    b, c, v = batch_size, config.width, config.vocab_size
+    counts = {}
+    for i in range(config.num_layers):
+        counts[f"block_{i}/attention_qkv"] = b * 3 * 2 * t * c * c  # (B·T, C) @ (C, C), 3 times
+        # Per head (B, T, C/H) @ (B, C/H, T); over the H heads that is T·T·C multiply-adds.
+        counts[f"block_{i}/attention_scores"] = b * 2 * t * t * c
+        counts[f"block_{i}/attention_values"] = b * 2 * t * t * c  # (B, H, T, T) @ (B, H, T, C/H)
+        counts[f"block_{i}/attention_output"] = b * 2 * t * c * c  # (B·T, C) @ (C, C)
+        counts[f"block_{i}/mlp"] = b * 2 * (2 * t * c * 4 * c)  # (B·T, C) @ (C, 4C) @ (4C, C)
+    counts["lm_head"] = b * 2 * t * c * v  # (B·T, C) @ (C, V)
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def gpt_training_flops(config, num_tokens, sequence_length=None):
+    """Training FLOPs from the layer count: 3 × forward (the backward pass costs two forwards).
+
+    Args:
+        config: a ``course_lib.gpt.GPTConfig``.
+        num_tokens: tokens trained on.
+        sequence_length: T of each training window; defaults to ``config.context_length``.
+
+    Returns:
+        FLOPs as a float.
+
+    Example:
+
+    >>> from course_lib.gpt import GPTConfig
+    >>> gpt_training_flops(GPTConfig(11, 8, 1, 2, 16), 8)
+    168192.0
+    """
+    t = config.context_length if sequence_length is None else int(sequence_length)
+    per_token = gpt_forward_flops(config, t)["total"] / t
+    return 3.0 * per_token * float(num_tokens)
 
 
 def training_flops(num_parameters, num_tokens):
     """The 6·N·D estimate of the FLOPs needed to train on ``num_tokens`` tokens.
 
     Args:
-        num_parameters: N, the model's parameter count (Kaplan et al. use non-embedding
-            parameters; for the small models of the course the embeddings matter, see
-            :func:`gpt_training_flops`).
+        num_parameters: N. Kaplan et al. count non-embedding parameters; for the course's
+            small models the embeddings matter, see :func:`gpt_training_flops`.
         num_tokens: D, tokens processed in training (steps × batch × context).
 
     Returns:
@@ -175,77 +160,6 @@ def non_embedding_parameters(config):
     c = config.width
     head = 0 if config.tie_embeddings else config.vocab_size * c
     return config.num_parameters() - config.vocab_size * c - config.context_length * c - head
-
-
-def gpt_forward_flops(config, sequence_length=None, batch_size=1):
-    """Forward-pass FLOPs of the course GPT, matmul by matmul.
-
-    For a sequence of T tokens, width C, vocabulary V and N blocks (2 FLOPs per multiply-add):
-
-    - per block: query, key and value projections 3·2·T·C², attention scores Q·Kᵀ 2·T²·C,
-      the weighted sum of values 2·T²·C, the output projection 2·T·C², and the MLP
-      2·T·C·4C + 2·T·4C·C = 16·T·C²; in all 24·T·C² + 4·T²·C;
-    - the output head (tied or not) 2·T·C·V; the embedding lookups cost no FLOPs.
-
-    The full T×T score matrix is computed even though the causal mask discards half of it, so
-    it is counted in full.
-
-    Args:
-        config: a ``course_lib.gpt.GPTConfig``.
-        sequence_length: T; defaults to ``config.context_length``.
-        batch_size: sequences B; every count is multiplied by it.
-
-    Returns:
-        A dict: one entry per matmul kind and block (``"block_0/attention_qkv"``,
-        ``"block_0/attention_scores"``, ``"block_0/attention_values"``,
-        ``"block_0/attention_output"``, ``"block_0/mlp"``, …, ``"lm_head"``) and ``"total"``.
-
-    Example:
-
-    >>> from course_lib.gpt import GPTConfig
-    >>> gpt_forward_flops(GPTConfig(11, 8, 1, 2, 16))["total"]
-    56064
-    """
-    t = config.context_length if sequence_length is None else int(sequence_length)
-    if t < 1 or t > config.context_length:
-        raise ValueError(
-            f"sequence_length must be in [1, context_length {config.context_length}], got {t}"
-        )
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    b, c, v = batch_size, config.width, config.vocab_size
-    counts = {}
-    for i in range(config.num_layers):
-        counts[f"block_{i}/attention_qkv"] = b * 3 * 2 * t * c * c
-        counts[f"block_{i}/attention_scores"] = b * 2 * t * t * c
-        counts[f"block_{i}/attention_values"] = b * 2 * t * t * c
-        counts[f"block_{i}/attention_output"] = b * 2 * t * c * c
-        counts[f"block_{i}/mlp"] = b * 2 * (2 * t * c * 4 * c)
-    counts["lm_head"] = b * 2 * t * c * v
-    counts["total"] = sum(counts.values())
-    return counts
-
-
-def gpt_training_flops(config, num_tokens, sequence_length=None):
-    """Training FLOPs from the layer count: 3 × forward (the backward pass costs two forwards).
-
-    Args:
-        config: a ``course_lib.gpt.GPTConfig``.
-        num_tokens: tokens trained on.
-        sequence_length: T of each training window; defaults to ``config.context_length``.
-
-    Returns:
-        FLOPs as a float.
-
-    Example:
-
-    >>> from course_lib.gpt import GPTConfig
-    >>> gpt_training_flops(GPTConfig(11, 8, 1, 2, 16), 8)
-    168192.0
-    """
-    t = config.context_length if sequence_length is None else int(sequence_length)
-    per_token = gpt_forward_flops(config, t)["total"] / t
-    return 3.0 * per_token * float(num_tokens)
 
 
 # `%name = f32[2,8,16]{2,1,0} dot(f32[2,8,16]{2,1,0} %a, f32[16,16]{1,0} %b), lhs_contracting_dims={2}`
@@ -281,8 +195,6 @@ def hlo_matmul_flops(fn, *args):
     >>> total
     48
     """
-    import tensorflow as tf
-
     compiled = tf.function(fn, jit_compile=True)
     hlo = compiled.experimental_get_compiler_ir(*args)(stage="hlo")
     total, per_op = 0, {}
@@ -300,39 +212,6 @@ def hlo_matmul_flops(fn, *args):
     return total, per_op
 
 
-def measure_matmul_flops_per_second(size=512, repeats=10, dtype="float32"):
-    """What this machine achieves on one square matmul, in FLOP/s (the best of ``repeats``).
-
-    The yardstick for a model's throughput: a training step is mostly matmuls, but smaller and
-    more varied ones, so a model reaches a fraction of this.
-
-    Args:
-        size: the matrices are ``size × size``.
-        repeats: timed repetitions after one warm-up; the fastest counts.
-        dtype: ``"float32"`` or ``"bfloat16"``.
-
-    Returns:
-        FLOP/s as a float.
-
-    Example:
-
-    >>> measure_matmul_flops_per_second(64, repeats=2) > 0
-    True
-    """
-    from keras import ops
-
-    rng = np.random.default_rng(0)
-    a = ops.convert_to_tensor(rng.normal(size=(size, size)).astype("float32"), dtype=dtype)
-    b = ops.convert_to_tensor(rng.normal(size=(size, size)).astype("float32"), dtype=dtype)
-    ops.convert_to_numpy(ops.matmul(a, b))  # warm-up: kernels and threads start here
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        ops.convert_to_numpy(ops.matmul(a, b))
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * size**3 / best
-
-
 # Bytes per parameter: (weights, gradients, bytes per optimizer slot, extra weight copies).
 PRECISIONS = {
     # Everything float32: Keras's default.
@@ -344,7 +223,7 @@ PRECISIONS = {
     # Pure 16-bit training: variables, gradients and slots all in bfloat16 (cheap, lossy).
     "bfloat16": (2, 2, 2, 0),
 }
-_SLOTS = {"adamw": 2, "adam": 2, "momentum": 1, "sgd": 0}
+_SLOTS = {"adamw": 2, "adam": 2, "momentum": 1, "sgd": 0}  # moment estimates kept per weight
 
 
 def parameter_memory(num_parameters, precision="float32", optimizer="adamw"):
@@ -385,6 +264,37 @@ def parameter_memory(num_parameters, precision="float32", optimizer="adamw"):
     }
     total = sum(parts.values())
     return {**parts, "total": total, "bytes_per_parameter": total // p if p else 0}
+
+
+def measure_matmul_flops_per_second(size=512, repeats=10, dtype="float32"):
+    """What this machine achieves on one square matmul, in FLOP/s (the best of ``repeats``).
+
+    The yardstick for a model's throughput: a training step is mostly matmuls, but smaller and
+    more varied ones, so a model reaches a fraction of this.
+
+    Args:
+        size: the matrices are ``size × size``.
+        repeats: timed repetitions after one warm-up; the fastest counts.
+        dtype: ``"float32"`` or ``"bfloat16"``.
+
+    Returns:
+        FLOP/s as a float.
+
+    Example:
+
+    >>> measure_matmul_flops_per_second(64, repeats=2) > 0
+    True
+    """
+    rng = np.random.default_rng(0)
+    a = ops.convert_to_tensor(rng.normal(size=(size, size)).astype("float32"), dtype=dtype)
+    b = ops.convert_to_tensor(rng.normal(size=(size, size)).astype("float32"), dtype=dtype)
+    ops.convert_to_numpy(ops.matmul(a, b))  # warm-up: kernels and threads start here
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ops.convert_to_numpy(ops.matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size**3 / best
 
 
 @dataclasses.dataclass(frozen=True)
@@ -429,10 +339,8 @@ def _log_linear(x, y):
 def fit_power_law(x, y, *, offset=False):
     """Fits L = a·x^(−b) (a straight line on log-log axes), or with ``offset`` L = a·x^(−b) + c.
 
-    Without an offset this is least squares on log L against log x. With one, c is searched
-    on [0, min L): for each c the rest is again a log-log line fit to L − c, and the c whose
-    curve has the smallest squared error in L wins, refined by golden-section search. Four or
-    five points pin down two parameters well and three only loosely: report c with care.
+    Four or five points pin down two parameters well and three only loosely: report c with
+    care.
 
     Args:
         x: positive sizes (parameters or FLOPs).
@@ -460,8 +368,9 @@ def fit_power_law(x, y, *, offset=False):
         a, b, _, r2 = _log_linear(x, y)
         return PowerLaw(round(a, 12), round(b, 12), 0.0, r2)
 
-    def rss(c):  # squared error of the curve in loss units (log-space errors of y − c
-        # are not comparable across c: they blow up as c nears min y)
+    def rss(c):
+        # Squared error in loss units: log-space errors of y − c are not comparable across c
+        # (they blow up as c nears min y).
         a, b, _, _ = _log_linear(x, y - c)
         return float(np.sum((a * x**-b + c - y) ** 2))
 
@@ -508,9 +417,6 @@ def compute_optimal(compute_flops, tokens_per_parameter=20.0):
     return n, tokens_per_parameter * n
 
 
-__all__ = ["soft_cross_entropy", "kl_divergence", "distillation_loss", "Distiller"]
-
-
 def _check(temperature, alpha):
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}; 1 means no softening")
@@ -535,9 +441,9 @@ def soft_cross_entropy(teacher_logits, student_logits, temperature=1.0):
     1.3862943649291992
     """
     _check(temperature, 0.0)
-    p = ops.softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)
-    log_q = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)
-    return -ops.sum(p * log_q, axis=-1)
+    p = ops.softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)  # (..., V)
+    log_q = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)  # (..., V)
+    return -ops.sum(p * log_q, axis=-1)  # (...)
 
 
 def kl_divergence(teacher_logits, student_logits, temperature=1.0):
@@ -557,9 +463,9 @@ def kl_divergence(teacher_logits, student_logits, temperature=1.0):
     0.0
     """
     _check(temperature, 0.0)
-    log_p = ops.log_softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)
-    log_q = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)
-    return ops.sum(ops.exp(log_p) * (log_p - log_q), axis=-1)
+    log_p = ops.log_softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)  # (..., V)
+    log_q = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)  # (..., V)
+    return ops.sum(ops.exp(log_p) * (log_p - log_q), axis=-1)  # (...)
 
 
 def distillation_loss(teacher_logits, student_logits, labels, temperature=2.0, alpha=0.5):
@@ -582,13 +488,13 @@ def distillation_loss(teacher_logits, student_logits, labels, temperature=2.0, a
     0.0949
     """
     _check(temperature, alpha)
-    student_logits = ops.cast(student_logits, "float32")
-    hard = ops.mean(
+    student_logits = ops.cast(student_logits, "float32")  # (..., V)
+    hard = ops.mean(  # ()
         keras.losses.sparse_categorical_crossentropy(labels, student_logits, from_logits=True)
     )
     if alpha == 0.0:
         return hard
-    soft = ops.mean(kl_divergence(teacher_logits, student_logits, temperature))
+    soft = ops.mean(kl_divergence(teacher_logits, student_logits, temperature))  # ()
     return alpha * temperature**2 * soft + (1.0 - alpha) * hard
 
 
@@ -596,11 +502,10 @@ def distillation_loss(teacher_logits, student_logits, labels, temperature=2.0, a
 class Distiller(keras.Model):
     """Wraps a student and a frozen teacher; training it trains the student by distillation.
 
-    Calling the distiller calls the student. Its ``compute_loss`` runs the teacher on the same
-    input (inference mode, no gradient) and returns :func:`distillation_loss` during training;
-    during evaluation it returns the student's plain cross-entropy, so validation losses are
-    comparable with a student trained from scratch. Because only ``compute_loss`` is
-    overridden, ``fit``, ``train_on_batch`` and the course ``Trainer`` work unchanged.
+    ``compute_loss`` runs the teacher on the same input (inference mode, no gradient) and
+    returns :func:`distillation_loss` during training; during evaluation it returns the
+    student's plain cross-entropy, so validation losses are comparable with a student trained
+    from scratch.
 
     Args:
         student: the model being trained (e.g. a small ``course_lib.gpt.GPT``).
@@ -637,7 +542,7 @@ class Distiller(keras.Model):
         return self.student.config
 
     def call(self, x, training=None):
-        return self.student(x, training=training)
+        return self.student(x, training=training)  # (B, T, V)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if not training:
@@ -646,52 +551,9 @@ class Distiller(keras.Model):
         return distillation_loss(teacher_logits, y_pred, y, self.temperature, self.alpha)
 
 
-__all__ = [
-    "WEAT_WORDS",
-    "association",
-    "weat_statistic",
-    "weat_effect_size",
-    "WEATResult",
-    "weat_test",
-    "lookup_vectors",
-    "ProbeResult",
-    "template_probe",
-]
-
-
-# Word lists of Caliskan et al. (2017), supplementary material: WEAT 1 (flowers, insects,
-# pleasant, unpleasant), WEAT 3 (European- and African-American male names; it pairs them
-# with the same pleasant/unpleasant lists here) and WEAT 6 (names, career, family).
-WEAT_WORDS = {
-    "flowers": "aster clover hyacinth marigold poppy azalea crocus iris orchid rose bluebell "
-    "daffodil lilac pansy tulip buttercup daisy lily peony violet carnation gladiola magnolia "
-    "petunia zinnia".split(),
-    "insects": "ant caterpillar flea locust spider bedbug centipede fly maggot tarantula bee "
-    "cockroach gnat mosquito termite beetle cricket hornet moth wasp blackfly dragonfly horsefly "
-    "roach weevil".split(),
-    "pleasant": "caress freedom health love peace cheer friend heaven loyal pleasure diamond "
-    "gentle honest lucky rainbow diploma gift honor miracle sunrise family happy laughter "
-    "paradise vacation".split(),
-    "unpleasant": "abuse crash filth murder sickness accident death grief poison stink assault "
-    "disaster hatred pollute tragedy divorce jail poverty ugly cancer kill rotten vomit agony "
-    "prison".split(),
-    "european_american_male_names": "adam chip harry josh roger alan frank ian justin ryan "
-    "andrew fred jack matthew stephen brad greg jed paul todd brandon hank jonathan peter "
-    "wilbur".split(),
-    "african_american_male_names": "alonzo jamel lerone percell theo alphonse jerome leroy "
-    "rasaan torrance darnell lamar lionel rashaun tyree deion lamont malik terrence tyrone "
-    "everol lavon marcellus terryl wardell".split(),
-    "male_names": "john paul mike kevin steve greg jeff bill".split(),
-    "female_names": "amy joan lisa sarah diana kate ann donna".split(),
-    "career": "executive management professional corporation salary office business "
-    "career".split(),
-    "family": "home parents children family cousins marriage wedding relatives".split(),
-}
-
-
 def _unit(m):
-    m = np.atleast_2d(np.asarray(m, dtype=np.float64))
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    m = np.atleast_2d(np.asarray(m, dtype=np.float64))  # (n, D)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)  # (n, 1)
     if (norms == 0).any():
         raise ValueError("a word vector is all zeros; cosine similarity is undefined for it")
     return m / norms
@@ -699,8 +561,8 @@ def _unit(m):
 
 def _associations(W, A, B):
     """s(w, A, B) for each row of W."""
-    W, A, B = _unit(W), _unit(A), _unit(B)
-    return (W @ A.T).mean(axis=1) - (W @ B.T).mean(axis=1)
+    W, A, B = _unit(W), _unit(A), _unit(B)  # (nW, D), (nA, D), (nB, D)
+    return (W @ A.T).mean(axis=1) - (W @ B.T).mean(axis=1)  # (nW, nA), (nW, nB) -> (nW,)
 
 
 def association(w, A, B):
@@ -758,7 +620,7 @@ def weat_effect_size(X, Y, A, B):
     >>> round(weat_effect_size(X, Y, np.eye(2)[:1], np.eye(2)[1:]), 3)
     1.728
     """
-    sx, sy = _associations(X, A, B), _associations(Y, A, B)
+    sx, sy = _associations(X, A, B), _associations(Y, A, B)  # (nX,), (nY,)
     spread = np.concatenate([sx, sy]).std(ddof=1)
     if spread == 0:
         raise ValueError("every target word has the same association; d is undefined")
@@ -809,25 +671,54 @@ def weat_test(X, Y, A, B, *, permutations=10_000, seed=0):
     (True, 70)
     """
     X, Y = np.atleast_2d(X), np.atleast_2d(Y)
-    s = _associations(np.concatenate([X, Y]), A, B)  # association of every target word
+    s = _associations(np.concatenate([X, Y]), A, B)  # (n,): every target word's association
     n, nx = len(s), len(X)
     observed = s[:nx].sum() - s[nx:].sum()
     total = s.sum()
-    # S for a split whose X-side sum is t: t − (total − t) = 2t − total.
-    tol = 1e-12 * max(1.0, abs(observed))
+    tol = 1e-12 * max(1.0, abs(observed))  # ties with the observed split count as "as large"
     if math.comb(n, nx) <= permutations:
         sums = np.array([s[list(idx)].sum() for idx in itertools.combinations(range(n), nx)])
-        stats = 2 * sums - total
+        stats = 2 * sums - total  # (C(n, nx),)
         p = float(np.mean(stats >= observed - tol))
         count, exact = len(stats), True
     else:
         rng = np.random.default_rng(seed)
         keys = rng.random((permutations, n))
-        chosen = np.argsort(keys, axis=1)[:, :nx]  # a uniform random subset per row
-        stats = 2 * s[chosen].sum(axis=1) - total
+        chosen = np.argsort(keys, axis=1)[:, :nx]  # (permutations, nx): a random subset per row
+        stats = 2 * s[chosen].sum(axis=1) - total  # (permutations,)
         p = float((1 + np.sum(stats >= observed - tol)) / (1 + permutations))
         count, exact = permutations, False
     return WEATResult(weat_effect_size(X, Y, A, B), float(observed), p, count, exact)
+
+
+# Word lists of Caliskan et al. (2017), supplementary material: WEAT 1 (flowers, insects,
+# pleasant, unpleasant), WEAT 3 (European- and African-American male names; it pairs them
+# with the same pleasant/unpleasant lists here) and WEAT 6 (names, career, family).
+WEAT_WORDS = {
+    "flowers": "aster clover hyacinth marigold poppy azalea crocus iris orchid rose bluebell "
+    "daffodil lilac pansy tulip buttercup daisy lily peony violet carnation gladiola magnolia "
+    "petunia zinnia".split(),
+    "insects": "ant caterpillar flea locust spider bedbug centipede fly maggot tarantula bee "
+    "cockroach gnat mosquito termite beetle cricket hornet moth wasp blackfly dragonfly horsefly "
+    "roach weevil".split(),
+    "pleasant": "caress freedom health love peace cheer friend heaven loyal pleasure diamond "
+    "gentle honest lucky rainbow diploma gift honor miracle sunrise family happy laughter "
+    "paradise vacation".split(),
+    "unpleasant": "abuse crash filth murder sickness accident death grief poison stink assault "
+    "disaster hatred pollute tragedy divorce jail poverty ugly cancer kill rotten vomit agony "
+    "prison".split(),
+    "european_american_male_names": "adam chip harry josh roger alan frank ian justin ryan "
+    "andrew fred jack matthew stephen brad greg jed paul todd brandon hank jonathan peter "
+    "wilbur".split(),
+    "african_american_male_names": "alonzo jamel lerone percell theo alphonse jerome leroy "
+    "rasaan torrance darnell lamar lionel rashaun tyree deion lamont malik terrence tyrone "
+    "everol lavon marcellus terryl wardell".split(),
+    "male_names": "john paul mike kevin steve greg jeff bill".split(),
+    "female_names": "amy joan lisa sarah diana kate ann donna".split(),
+    "career": "executive management professional corporation salary office business "
+    "career".split(),
+    "family": "home parents children family cousins marriage wedding relatives".split(),
+}
 
 
 def lookup_vectors(words, vocabulary, vectors):
@@ -901,13 +792,13 @@ def template_probe(score_fn, templates, groups, *, permutations=10_000, seed=0):
         if not words:
             raise ValueError(f"group {group!r} is empty")
         sentences = [t.format(w) for w in words for t in templates]
-        flat = np.asarray(score_fn(sentences), dtype=np.float64)
-        scores[group] = flat.reshape(len(words), len(templates))
+        flat = np.asarray(score_fn(sentences), dtype=np.float64)  # (words · templates,)
+        scores[group] = flat.reshape(len(words), len(templates))  # (words, templates)
     means = {g: float(s.mean()) for g, s in scores.items()}
     gap = max(means.values()) - min(means.values())
 
     # Permutation test: shuffle which group each name belongs to, keep the group sizes.
-    per_name = np.concatenate([s.mean(axis=1) for s in scores.values()])
+    per_name = np.concatenate([s.mean(axis=1) for s in scores.values()])  # (all names,)
     sizes = np.cumsum([len(s) for s in scores.values()])[:-1]
     rng = np.random.default_rng(seed)
     hits = 0
@@ -919,26 +810,13 @@ def template_probe(score_fn, templates, groups, *, permutations=10_000, seed=0):
     return ProbeResult(scores, means, float(gap), float(p))
 
 
-__all__ = [
-    "integrated_gradients",
-    "gradient_x_input",
-    "completeness_gap",
-    "gpt_attention_maps",
-    "banned_token_mask",
-    "PrefixConstraint",
-    "controlled_generate",
-]
-
-
 def _gradients(f, batch):
     """Gradient of Σ f(batch) with respect to batch; f maps (S, ...) to scores (S,)."""
-    import tensorflow as tf
-
-    batch = tf.convert_to_tensor(batch, dtype=tf.float32)
+    batch = tf.convert_to_tensor(batch, dtype=tf.float32)  # (S, *x.shape)
     with tf.GradientTape() as tape:
         tape.watch(batch)
-        scores = f(batch)
-        total = tf.reduce_sum(scores)
+        scores = f(batch)  # (S,)
+        total = tf.reduce_sum(scores)  # the points are independent: ∂Σf/∂x_s = ∂f(x_s)/∂x_s
     return tape.gradient(total, batch).numpy(), np.asarray(scores, dtype=np.float64)
 
 
@@ -946,8 +824,7 @@ def integrated_gradients(f, x, baseline=None, steps=50, batch_size=64):
     """Integrated gradients of the score ``f`` at input ``x``.
 
     The path integral ∫₀¹ ∂f(x' + α(x − x'))/∂x dα is computed with the trapezoidal rule over
-    ``steps`` intervals (``steps + 1`` points), which is exact for a quadratic f and converges
-    as 1/steps² for a smooth one.
+    ``steps`` intervals (``steps + 1`` points).
 
     Args:
         f: a function from a batch ``(S, *x.shape)`` of float32 inputs to scores ``(S,)``
@@ -972,17 +849,18 @@ def integrated_gradients(f, x, baseline=None, steps=50, batch_size=64):
         raise ValueError(f"baseline shape {baseline.shape} differs from the input's {x.shape}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
-    alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)
-    weights = np.full(steps + 1, 1.0 / steps)
+    alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)  # (steps + 1,)
+    weights = np.full(steps + 1, 1.0 / steps)  # (steps + 1,)
     weights[[0, -1]] = 0.5 / steps  # trapezoid: half weight at both ends
-    total = np.zeros(x.shape, dtype=np.float64)
+    total = np.zeros(x.shape, dtype=np.float64)  # (*x.shape): the weighted sum of gradients
+    points = (-1,) + (1,) * x.ndim  # one α (and one weight) per path point, broadcast over x
     for start in range(0, steps + 1, batch_size):
-        a = alphas[start : start + batch_size]
-        path = baseline[None] + a.reshape((-1,) + (1,) * x.ndim) * (x - baseline)[None]
-        grads, _ = _gradients(f, path)
-        w = weights[start : start + batch_size].reshape((-1,) + (1,) * x.ndim)
+        a = alphas[start : start + batch_size].reshape(points)  # (S, 1, ...)
+        path = baseline[None] + a * (x - baseline)[None]  # (S, *x.shape)
+        grads, _ = _gradients(f, path)  # (S, *x.shape)
+        w = weights[start : start + batch_size].reshape(points)  # (S, 1, ...)
         total += (w * grads).sum(axis=0)
-    return (x - baseline).astype(np.float64) * total
+    return (x - baseline).astype(np.float64) * total  # (*x.shape)
 
 
 def gradient_x_input(f, x):
@@ -1001,7 +879,7 @@ def gradient_x_input(f, x):
     [2.0, 8.0]
     """
     x = np.asarray(x, dtype=np.float32)
-    grads, _ = _gradients(f, x[None])
+    grads, _ = _gradients(f, x[None])  # (1, *x.shape)
     return x.astype(np.float64) * grads[0]
 
 
@@ -1025,7 +903,7 @@ def completeness_gap(f, x, attributions, baseline=None):
     """
     x = np.asarray(x, dtype=np.float32)
     baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float32)
-    scores = np.asarray(f(np.stack([x, baseline])), dtype=np.float64)
+    scores = np.asarray(f(np.stack([x, baseline])), dtype=np.float64)  # (2,)
     delta = float(scores[0] - scores[1])
     return float(abs(np.sum(attributions) - delta)), delta
 
@@ -1033,23 +911,21 @@ def completeness_gap(f, x, attributions, baseline=None):
 def gpt_attention_maps(model, token_ids):
     """The attention weights of every head of every block of a course GPT.
 
-    Runs the model's blocks by hand, asking each attention layer for its weights, so the result
-    is exactly what the model computes (the logits returned match ``model(token_ids)``).
-
     Args:
         model: a ``course_lib.gpt.GPT``.
         token_ids: ``(B, T)`` ids, T ≤ context_length.
 
     Returns:
         ``(maps, logits)``: maps as a NumPy array ``(N, B, H, T, T)`` (row t: how much position
-        t attends to each position ≤ t) and the logits ``(B, T, V)``.
+        t attends to each position ≤ t) and the logits ``(B, T, V)``, which match
+        ``model(token_ids)``.
 
     Example:
 
     >>> maps, _ = gpt_attention_maps(model, ids[None])  # doctest: +SKIP
     >>> maps.shape  # (layers, 1, heads, T, T)  # doctest: +SKIP
     """
-    token_ids = ops.convert_to_tensor(np.asarray(token_ids, dtype="int32"))
+    token_ids = ops.convert_to_tensor(np.asarray(token_ids, dtype="int32"))  # (B, T)
     x = model.embedding(token_ids)  # (B, T, C)
     maps = []
     for block in model.blocks:
@@ -1059,10 +935,10 @@ def gpt_attention_maps(model, token_ids):
             training=False,
             return_attention_scores=True,
         )  # (B, T, C), (B, H, T, T)
-        x = x + attended
+        x = x + attended  # (B, T, C)
         x = x + block.mlp_out(block.mlp_in(block.mlp_norm(x)))  # (B, T, C)
         maps.append(ops.convert_to_numpy(ops.cast(weights, "float32")))
-    return np.stack(maps), ops.convert_to_numpy(model._logits(x))
+    return np.stack(maps), ops.convert_to_numpy(model._logits(x))  # (N, B, H, T, T), (B, T, V)
 
 
 def banned_token_mask(vocab_size, banned_ids):
@@ -1077,7 +953,7 @@ def banned_token_mask(vocab_size, banned_ids):
     >>> banned_token_mask(4, [1, 3]).tolist()
     [0.0, -inf, 0.0, -inf]
     """
-    mask = np.zeros(vocab_size, dtype=np.float64)
+    mask = np.zeros(vocab_size, dtype=np.float64)  # (V,)
     banned = np.asarray(list(banned_ids), dtype=np.int64)
     if banned.size and (banned.min() < 0 or banned.max() >= vocab_size):
         raise ValueError(f"banned ids must lie in [0, {vocab_size})")
@@ -1117,18 +993,13 @@ class PrefixConstraint:
         return sorted({s[len(generated)] for s in live})
 
 
-def _padded_forward(model):
+def _compiled_forward(model):
     """model(ids, training=False), as one TensorFlow graph when the backend is TensorFlow."""
-    import keras
 
     def forward(ids):
         return model(ids, training=False)
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(forward)
-    return forward
+    return tf.function(forward) if keras.backend.backend() == "tensorflow" else forward
 
 
 def controlled_generate(
@@ -1146,9 +1017,7 @@ def controlled_generate(
     """Samples like ``course_lib.generation.generate``, with banned tokens and a prefix rule.
 
     Each step reads the last ``context_length`` tokens (no key/value cache: this is for short,
-    steered outputs), adds the banned-token mask to the logits, masks everything the constraint does
-    not allow, then calls ``generation.sample_next``: so temperature, top-k and top-p act on
-    the allowed tokens only.
+    steered outputs).
 
     Args:
         model: a ``course_lib.gpt.GPT``.
@@ -1167,24 +1036,24 @@ def controlled_generate(
     >>> ids = controlled_generate(model, [0], 20, banned_ids=[5], seed=0)  # doctest: +SKIP
     """
     vocab, length = model.config.vocab_size, model.config.context_length
-    mask = banned_token_mask(vocab, banned_ids)
+    mask = banned_token_mask(vocab, banned_ids)  # (V,)
     rng = np.random.default_rng(seed)
     window = [int(t) for t in prompt_ids]
     if not window:
         raise ValueError("prompt_ids is empty; pass at least one token id")
-    forward = _padded_forward(model)
+    forward = _compiled_forward(model)
     new = []
     for _ in range(max_new_tokens):
         recent = window[-length:]
         # A causal model's logits at position t ignore everything after t, so padding the
         # window to the full context keeps one input shape: the function is traced once.
-        ids = np.zeros((1, length), dtype="int32")
+        ids = np.zeros((1, length), dtype="int32")  # (1, T)
         ids[0, : len(recent)] = recent
-        logits = ops.convert_to_numpy(forward(ids))[0, len(recent) - 1].astype(np.float64)
-        logits = logits + mask
+        logits = ops.convert_to_numpy(forward(ids))  # (1, T, V)
+        logits = logits[0, len(recent) - 1].astype(np.float64) + mask  # (V,)
         allowed = constraint.allowed(new) if constraint is not None else None
         if allowed is not None:
-            keep = np.full(vocab, -np.inf)
+            keep = np.full(vocab, -np.inf)  # (V,)
             keep[allowed] = 0.0
             logits = logits + keep
         if not np.isfinite(logits).any():

@@ -2,7 +2,7 @@
 
 Each ``check_*`` function takes the learner's answer, prints a one-line verdict (correct, or
 what is wrong plus a hint) and returns ``True`` or ``False``. The expected values come from the
-course library (`course_lib.chapters.ch13_challenges`, `course_lib.chapters.ch13_challenges`), so an exercise and the chapter can
+course library (`course_lib.chapters.ch13_challenges`), so an exercise and the chapter can
 never disagree.
 
 Example:

@@ -27,7 +27,6 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-import json
 import time
 from pathlib import Path
 
@@ -113,8 +112,9 @@ is exactly :class:`ClassificationHead`, which the chapter checks with copied wei
   ``evaluate_predictions``: fine-tuning input, class probabilities, accuracy/F1 with bootstrap
   intervals.
 - ``glove_embedding_matrix``: an embedding table whose rows are GloVe vectors where known.
-- ``load_preset_classifier``: keras-hub's ``BertTextClassifier.from_preset``, failing fast
-  offline.
+- ``load_preset_classifier``: keras-hub's ``BertTextClassifier.from_preset`` for a pinned
+  preset version (cached copies checked against their first download) or a local preset
+  folder, failing fast offline.
 
 Shapes: B = batch, T = sequence length, P = masked positions per sequence, C = width,
 V = vocabulary.
@@ -136,6 +136,8 @@ Example:
 1.3863
 """
 
+import hashlib
+import json
 import os
 import socket
 from pathlib import Path
@@ -185,66 +187,135 @@ LABELS = ("negative", "positive")  # rt-polarity: 0 = negative, 1 = positive
 #
 # So the printed class is a coin flip decided by the random head. The keras-hub equivalent is
 # `keras_hub.models.BertTextClassifier.from_preset("bert_tiny_en_uncased", num_classes=2)`
-# (BERT-tiny: 2 layers, 4 million parameters). With a network connection the cell after the
-# folded one loads it and shows its prediction before any fine-tuning; offline it says so and
-# moves on. The folded cell holds `load_preset_classifier`, which first checks that the preset
-# is cached or the download host answers (an offline download retries for minutes); open it if
-# you like.
+# (BERT-tiny: 2 layers, 4 million parameters), and keras-hub also has the same model with its
+# head already **fine-tuned on SST-2** movie-review sentiment (`bert_tiny_en_uncased_sst2`),
+# which is what the snippet would need to give a meaningful answer. With a network connection
+# the cell after the folded one loads both and shows what each predicts for a great and a
+# terrible movie; offline it says so and moves on. The folded cell holds
+# `load_preset_classifier`: it loads one pinned version of each preset, checks a cached copy
+# against the digests of its first download, and first checks that the download host answers
+# (an offline download retries for minutes); open it if you like.
 
 # %% [export] fold
-def _preset_cached(preset):
+# The keras-hub presets this chapter may download, each pinned to one version of its Kaggle
+# model (a bare preset name follows whatever keras-hub maps it to).
+PRESET_VERSIONS = {"bert_tiny_en_uncased_sst2": 5, "bert_tiny_en_uncased": 3}
+PRESET_HOST = "www.kaggle.com"
+
+
+def _kagglehub_folder(preset, version):
     cache = Path(os.environ.get("KAGGLEHUB_CACHE", Path.home() / ".cache" / "kagglehub"))
-    return any(cache.glob(f"models/keras/bert/keras/{preset}/*/config.json"))
+    return cache / "models" / "keras" / "bert" / "keras" / preset / str(version)
 
 
-def load_preset_classifier(preset="bert_tiny_en_uncased", num_classes=2, *, timeout=3.0,
-                           host="www.kaggle.com"):
-    """`keras_hub.models.BertTextClassifier.from_preset(preset)`, or None (with the reason)
-    when the preset is neither cached nor downloadable within `timeout` seconds.
+def _record_path(preset, version):
+    root = Path(os.environ.get("COURSE_CACHE_DIR") or Path.home() / ".cache" / "course_lib")
+    return root / "presets" / f"{preset}-{version}.sha256.json"
 
-    The download goes through Kaggle with retries, which can hang for minutes without a
-    network; a socket probe decides first.
+
+def preset_digests(folder):
+    """SHA-256 of every file of a preset folder, by relative path.
+
+    Example:
+    ```python
+    preset_digests("/tmp/tiny_bert")  # {"config.json": "3f…", "model.weights.h5": "9a…", …}
+    ```
+    """
+    folder = Path(folder)
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def check_preset_files(folder, record):
+    """Compares a preset folder with the digests recorded when it was first downloaded.
+
+    Returns a list of problems (empty when every recorded file is there, unchanged).
+
+    Example:
+    ```python
+    check_preset_files(folder, json.loads(record_path.read_text()))  # [] when unchanged
+    ```
+    """
+    have = preset_digests(folder)
+    problems = [f"{name} is missing" for name in record if name not in have]
+    problems += [f"{name} changed" for name in record
+                 if name in have and have[name] != record[name]]
+    return problems
+
+
+def load_preset_classifier(preset="bert_tiny_en_uncased_sst2", *, num_classes=None,
+                           timeout=3.0, allow_unpinned=False):
+    """`keras_hub.models.BertTextClassifier.from_preset`, pinned and checked, or None with the
+    reason when it cannot be had (offline, say).
+
+    A preset named in `PRESET_VERSIONS` loads exactly that version of its Kaggle model. The
+    SHA-256 of its files is recorded in the course cache on the first download and checked on
+    every later load, so a cached copy that changed is refused. A local folder (saved with
+    `save_to_preset`) loads as it is. Any other name is refused unless `allow_unpinned=True`.
+    A download can hang for minutes without a network, so a socket probe decides first.
 
     Args:
-        preset: a keras-hub BERT preset name.
-        num_classes: the new (randomly initialised) head's classes.
+        preset: a name from `PRESET_VERSIONS`, or a local preset folder.
+        num_classes: a new, randomly initialised head with this many classes; None keeps the
+            preset's own head (the SST-2 preset's is trained for sentiment).
         timeout: seconds the network probe may take.
-        host: the host the preset is downloaded from.
+        allow_unpinned: load a preset name the course has not pinned (its latest version).
 
     Returns:
         `(classifier or None, message)`.
 
     Example:
     ```python
-    model, message = load_preset_classifier()
+    model, message = load_preset_classifier()  # BERT-tiny fine-tuned on SST-2
     print(message)
     ```
     """
-    if not _preset_cached(preset):
+    kwargs = {} if num_classes is None else {"num_classes": num_classes}
+    if Path(preset).is_dir():
+        model = keras_hub.models.BertTextClassifier.from_preset(str(preset), **kwargs)
+        return model, f"loaded the local preset {Path(preset).name}: {model.count_params():,} " \
+                      "parameters"
+    version = PRESET_VERSIONS.get(preset)
+    if version is None and not allow_unpinned:
+        raise ValueError(f"the preset {preset!r} is not pinned by the course (pinned: "
+                         f"{sorted(PRESET_VERSIONS)}); add it to PRESET_VERSIONS with a version, "
+                         "or pass allow_unpinned=True to load whatever version is current")
+    folder = _kagglehub_folder(preset, version) if version else None
+    record = _record_path(preset, version) if version else None
+    if folder is not None and (folder / "config.json").exists() and record.exists():
+        problems = check_preset_files(folder, json.loads(record.read_text()))
+        if problems:
+            return None, (f"the cached copy of {preset} (version {version}) in {folder} differs "
+                          f"from its first download ({'; '.join(problems[:3])}); delete that "
+                          "folder to download it again")
+    elif folder is None or not (folder / "config.json").exists():
         try:
-            socket.create_connection((host, 443), timeout=timeout).close()
+            socket.create_connection((PRESET_HOST, 443), timeout=timeout).close()
         except OSError as error:
-            return None, (
-                f"offline: {host} is not reachable ({type(error).__name__}), so the preset "
-                f"{preset!r} cannot be downloaded; skipping this cell. With a network it "
-                "downloads about 17 MB once."
-            )
+            return None, (f"offline: {PRESET_HOST} is not reachable ({type(error).__name__}), "
+                          f"so the preset {preset!r} cannot be downloaded; skipping this cell. "
+                          "With a network it downloads about 17 MB once.")
+    handle = f"kaggle://keras/bert/keras/{preset}/{version}" if version else preset
     try:
-        model = keras_hub.models.BertTextClassifier.from_preset(preset, num_classes=num_classes)
+        model = keras_hub.models.BertTextClassifier.from_preset(handle, **kwargs)
     except Exception as error:  # noqa: BLE001 - any download or format failure: say it, move on
         return None, f"could not load {preset!r}: {type(error).__name__}: {error}"
-    return model, f"loaded {preset!r}: {model.count_params():,} parameters"
+    if record is not None and not record.exists() and folder.is_dir():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(preset_digests(folder), indent=1))
+    return model, f"loaded {preset!r} (version {version}): {model.count_params():,} parameters"
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-bert_tiny, message = load_preset_classifier("bert_tiny_en_uncased", num_classes=2)
-print(message)
-if bert_tiny is not None:
-    probs = keras.ops.softmax(bert_tiny.predict(["This is a great movie!",
-                                                 "This is a terrible movie!"], verbose=0))
-    for text, p in zip(["This is a great movie!", "This is a terrible movie!"],
-                       np.asarray(probs), strict=True):
-        print(f"{text!r}: P(class 0) = {p[0]:.3f}, P(class 1) = {p[1]:.3f}  (untrained head)")
+sentences = ["This is a great movie!", "This is a terrible movie!"]
+for preset, head in (("bert_tiny_en_uncased", 2), ("bert_tiny_en_uncased_sst2", None)):
+    bert_tiny, message = load_preset_classifier(preset, num_classes=head)
+    print(message)
+    if bert_tiny is not None:
+        probs = np.asarray(keras.ops.softmax(bert_tiny.predict(sentences, verbose=0)))
+        what = "a new, untrained head" if head else "its head fine-tuned on SST-2"
+        for text, p in zip(sentences, probs, strict=True):
+            print(f"  {text!r}: P(negative) = {p[0]:.3f}, P(positive) = {p[1]:.3f}  ({what})")
 
 # %% [markdown]
 # We can show the same thing without a network: any classifier whose head (or whole body) is
