@@ -311,8 +311,9 @@ def save_model(model, path) -> Path:
     if path.suffix != ".keras":
         raise ValueError(f"{path} must end in .keras (the Keras 3 format); rename it.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Keras picks the format from the extension, so the temporary name ends in .keras too.
-    # A unique temporary name in the same folder (mkstemp), ending in .keras for Keras.
+    # A unique temporary name in the same folder (mkstemp) that carries the writer's pid (a
+    # trainer removes only the leftovers of writers that are gone); Keras picks the format
+    # from the extension, so it ends in .keras.
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
                                     suffix=".keras")
     os.close(fd)

@@ -31,7 +31,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,7 +43,7 @@ from .files import write_text_atomically
 from .gpt import no_decay_variables
 from .lm_data import random_window_dataset
 from .memory import check_memory
-from .model_io import check_token_ids
+from .model_io import check_token_ids, save_model
 
 __all__ = [
     "WarmupCosineSchedule",
@@ -373,18 +372,8 @@ class CheckpointManager:
     def save(self, model, step: int, state: dict) -> Path:
         """Writes ``ckpt-<step>.keras`` and then ``state.json``; returns the checkpoint path."""
         name = f"ckpt-{step:06d}.keras"
-        final = self.directory / name
-        # A unique hidden name (mkstemp) that says whose it is (the pid); Keras picks the
-        # format from the extension, so it ends in .keras.
-        fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.{os.getpid()}.",
-                                        suffix=".keras")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            model.save(tmp)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        # save_model writes a hidden temporary file named after its writer's pid, then renames.
+        final = save_model(model, self.directory / name)
         write_text_atomically(
             self.directory / self.STATE,
             json.dumps({"step": step, "checkpoint": name, **state}, indent=1),

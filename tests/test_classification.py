@@ -105,6 +105,72 @@ def test_mlm_dataset_masks_only_real_tokens(pre):
     assert n_masked > 20 and (ids == pre.mask_id).sum() > 0
 
 
+def _synthetic_batch(rows=400, length=40, vocab_size=100, seed=0):
+    # [CLS] w ... w [SEP] [PAD] ...: ids 0, 1, 2 are PAD, CLS, SEP; words are 5..V-1.
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(5, vocab_size, size=(rows, length)).astype(np.int32)
+    ends = rng.integers(8, length, size=rows)
+    for r, end in enumerate(ends):
+        ids[r, 0], ids[r, end] = 1, 2
+        ids[r, end + 1:] = 0
+    return ids, ends - 1  # real words per row
+
+
+def test_bert_mask_reproduces_and_follows_bert():
+    ids, words = _synthetic_batch()
+    kw = dict(vocabulary_size=100, mask_id=4, unselectable_ids=(0, 1, 2))
+    a = cl.bert_mask(ids, seed=(3, 0), **kw)
+    b = cl.bert_mask(ids, seed=(3, 0), **kw)
+    c = cl.bert_mask(ids, seed=(3, 1), **kw)
+    for key in a:
+        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
+    assert not np.array_equal(a["token_ids"].numpy(), c["token_ids"].numpy())
+    out, pos = a["token_ids"].numpy(), a["mask_positions"].numpy()
+    target, weight = a["mask_ids"].numpy(), a["mask_weights"].numpy()
+    assert pos.shape == (400, 6)  # ceil(0.15 * 40)
+    # Per row: round(15% of the real words), at most P, never [PAD]/[CLS]/[SEP].
+    np.testing.assert_array_equal(weight.sum(1), np.minimum(np.round(0.15 * words), 6))
+    picked = weight > 0
+    rows = np.nonzero(picked)[0]
+    assert np.all(np.isin(ids[rows, pos[picked]], (0, 1, 2), invert=True))
+    np.testing.assert_array_equal(target[picked], ids[rows, pos[picked]])
+    # Positions that were not picked are unchanged.
+    changed = out != ids
+    assert changed.sum() <= picked.sum()
+    assert np.all(np.isin(np.argwhere(changed)[:, 0], rows))
+    # 80% [MASK], 10% a random token, 10% unchanged (2,000+ picks: ±2.5 points is > 3 sigma).
+    now = out[rows, pos[picked]]
+    masked = np.mean(now == 4)
+    kept = np.mean(now == target[picked])
+    assert 0.775 < masked < 0.825 and 0.075 < kept < 0.125
+    assert 0.075 < 1 - masked - kept < 0.125
+
+
+def test_bert_mask_picks_as_many_as_keras_hub():
+    ids, _ = _synthetic_batch(seed=1)
+    ours = cl.bert_mask(ids, seed=(0, 0), vocabulary_size=100, mask_id=4,
+                        unselectable_ids=(0, 1, 2))["mask_weights"].numpy().sum()
+    keras.utils.set_random_seed(0)
+    theirs = keras_hub.layers.MaskedLMMaskGenerator(
+        vocabulary_size=100, mask_selection_rate=0.15, mask_token_id=4, mask_selection_length=6,
+        unselectable_token_ids=[0, 1, 2])(ids)["mask_weights"].numpy().sum()
+    assert abs(ours - theirs) / theirs < 0.1
+
+
+def test_mlm_dataset_gives_the_same_masks_for_the_same_seed(pre):
+    def batches(seed):
+        ds = cl.mlm_dataset(CORPUS * 4, pre, batch_size=8, seed=seed, repeat=True)
+        return [np.concatenate([x["token_ids"].numpy(), x["mask_positions"].numpy()], axis=1)
+                for x, _, _ in ds.take(6)]
+
+    first, again, other = batches(5), batches(5), batches(6)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+    # Each batch has its own seed: the 4 batches of the first pass are not masked alike.
+    assert len({a.tobytes() for a in first}) == 6
+
+
 def test_mlm_head_shapes_and_weight_tying(vocab):
     keras.utils.set_random_seed(0)
     config = small_config(len(vocab))

@@ -1,4 +1,5 @@
-"""course_lib.chapters.ch10_translation_and_summarization: the pair pipeline, greedy and beam decoding, summarization baselines."""
+"""course_lib.chapters.ch10_translation_and_summarization: the pair pipeline, the written-out
+forward pass, greedy and beam decoding, summarization baselines."""
 
 import itertools
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib.chapters import ch10_translation_and_summarization as s2s
-from course_lib.encoder import Seq2SeqConfig, Seq2SeqTransformer, greedy_decode
+from course_lib.encoder import Seq2SeqConfig, Seq2SeqTransformer
 from course_lib.tokenizers import BPETokenizer
 
 PAD, START, END = 0, 1, 2
@@ -101,16 +102,49 @@ def test_encode_pairs_and_split():
         assert r == [t for x, t in pairs if x == s]
 
 
-def test_greedy_batched_matches_encoder_greedy(toy):
-    ref = greedy_decode(toy, SOURCES, START, END)
+@pytest.mark.parametrize("tie_embeddings", [True, False])
+def test_written_out_forward_equals_model_call(tie_embeddings):
+    keras.utils.set_random_seed(1)
+    model = Seq2SeqTransformer(Seq2SeqConfig(11, 13, 6, 5, num_encoder_layers=2,
+                                             num_decoder_layers=2, num_heads=2, width=16,
+                                             dropout=0.1, tie_embeddings=tie_embeddings))
+    rng = np.random.default_rng(0)
+    src = rng.integers(3, 11, size=(3, 6)).astype(np.int32)
+    src[:, 4:] = PAD
+    tgt = rng.integers(3, 13, size=(3, 5)).astype(np.int32)
+    tgt[0, 3:] = PAD
+    ours = np.asarray(s2s.encoder_decoder_forward(model, src, tgt))
+    theirs = np.asarray(model({"encoder_token_ids": src, "decoder_token_ids": tgt}, training=False))
+    assert ours.shape == (3, 5, 13)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    # Control: without the causal mask, earlier positions would see later target tokens.
+    changed = tgt.copy()
+    changed[:, -1] = 4
+    again = np.asarray(s2s.encoder_decoder_forward(model, src, changed))
+    np.testing.assert_allclose(again[:, :-1], ours[:, :-1], atol=1e-5)
+    assert not np.allclose(again[:, -1], ours[:, -1])
+
+
+def test_greedy_batched_matches_a_greedy_loop_by_hand(toy):
+    # Reference: argmax of the full model call on the growing prefix, no cache, no batching.
+    ref = []
+    for source in SOURCES:
+        prefix = [START]
+        while len(prefix) < L and prefix[-1] != END:
+            logits = np.asarray(toy({"encoder_token_ids": source[None],
+                                     "decoder_token_ids": np.array([prefix], np.int32)}))
+            prefix.append(int(logits[0, -1].argmax()))
+        ref.append(prefix[1:] + [PAD] * (L - len(prefix)))
     out = s2s.greedy_decode_batched(toy, SOURCES, START, END, batch_size=2)  # 3 chunks, padded
-    assert out.tolist() == ref.tolist()
+    assert out.shape == (len(SOURCES), L - 1)
+    assert out.tolist() == ref
+    assert any(END in row for row in ref) and any(END not in row for row in ref)  # both cases
 
 
 def test_beam_width_one_is_greedy(toy):
     greedy = s2s.greedy_decode_batched(toy, SOURCES, START, END)
     for alpha in (0.0, 1.0):
-        beam = s2s.beam_search(toy, SOURCES, START, END, beam_width=1, length_penalty=alpha,
+        beam = s2s.beam_search_batched(toy, SOURCES, START, END, beam_width=1, length_penalty=alpha,
                                batch_size=2)
         assert beam.tolist() == greedy.tolist()
 
@@ -118,7 +152,7 @@ def test_beam_width_one_is_greedy(toy):
 @pytest.mark.parametrize("alpha", [0.0, 1.0])
 def test_beam_equals_exhaustive_search(toy, alpha):
     wide = V ** (L - 1)  # every sequence fits in the beam: beam search becomes exhaustive
-    _, hyps = s2s.beam_search(toy, SOURCES, START, END, beam_width=wide, length_penalty=alpha,
+    _, hyps = s2s.beam_search_batched(toy, SOURCES, START, END, beam_width=wide, length_penalty=alpha,
                               return_all=True)
     greedy = s2s.greedy_decode_batched(toy, SOURCES, START, END)
     differs = 0
@@ -132,7 +166,7 @@ def test_beam_equals_exhaustive_search(toy, alpha):
 
 def test_beam_never_worse_than_greedy(toy):
     greedy = s2s.greedy_decode_batched(toy, SOURCES, START, END)
-    beam = s2s.beam_search(toy, SOURCES, START, END, beam_width=3, length_penalty=0.0)
+    beam = s2s.beam_search_batched(toy, SOURCES, START, END, beam_width=3, length_penalty=0.0)
     lp_g = s2s.sequence_log_prob(toy, SOURCES, greedy, START)
     lp_b = s2s.sequence_log_prob(toy, SOURCES, beam, START)
     assert (lp_b >= lp_g - 1e-9).all() and (lp_b > lp_g + 1e-6).any()
@@ -150,9 +184,9 @@ def test_sequence_log_prob_by_hand(toy):
 def test_beam_search_validates():
     model = Seq2SeqTransformer(Seq2SeqConfig(7, V, 5, L, 1, 1, num_heads=2, width=8))
     with pytest.raises(ValueError, match="beam_width"):
-        s2s.beam_search(model, SOURCES, START, END, beam_width=0)
+        s2s.beam_search_batched(model, SOURCES, START, END, beam_width=0)
     with pytest.raises(ValueError, match="max_length"):
-        s2s.beam_search(model, SOURCES, START, END, max_length=L + 1)
+        s2s.beam_search_batched(model, SOURCES, START, END, max_length=L + 1)
 
 
 def test_split_sentences_and_turns():

@@ -1,16 +1,16 @@
+# Generated from notebooks/src/00_welcome.py (notebooks/00_welcome.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
 """The course glossary: key terms in English with the source document's Chinese term beside each.
 
-Every Chinese term is copied from ``source-document.zh.md`` (the test suite checks that each one
-occurs there), so a reader can search the document for it.
+Written in notebooks/00_welcome.ipynb. Every Chinese term is copied from
+``source-document.zh.md`` (the test suite checks that each one occurs there), so a reader can
+search the document for it.
 
 Example:
 
->>> from course_lib.chapters.ch00_welcome import GLOSSARY
 >>> next(t for t in GLOSSARY if t.en == "perplexity").zh
 '困惑度'
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass
 

@@ -1,8 +1,11 @@
-"""A two-layer neural network in plain NumPy, its gradients by hand, and parameter counting.
+# Generated from notebooks/src/01_foundations.py (notebooks/01_foundations.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""A two-layer neural network in NumPy, its gradients by hand, and parameter counts.
 
-Chapter 01 uses this module to show what a framework does for you: the forward pass, the
-loss, the backward pass derived with the chain rule, a finite-difference check of those
-gradients, and formulas for the parameter counts of dense networks and Transformers.
+Written in notebooks/01_foundations.ipynb, which uses it to show what a framework does for
+you: the forward pass, the loss, the backward pass derived with the chain rule, a
+finite-difference check of those gradients, and formulas for the parameter counts of dense
+networks and Transformers.
 
 The network, for a batch X of shape (n, d_in) and integer labels y:
 
@@ -19,8 +22,6 @@ Example:
 >>> sorted(grads) == sorted(params)
 True
 """
-
-from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
@@ -73,9 +74,17 @@ def softmax(z: np.ndarray) -> np.ndarray:
     >>> softmax(np.array([[0.0, 0.0], [1000.0, 0.0]])).round(3).tolist()
     [[0.5, 0.5], [1.0, 0.0]]
     """
-    z = z - z.max(axis=-1, keepdims=True)
+    z = z - z.max(axis=-1, keepdims=True)  # softmax is unchanged by a shift
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _check_inputs(params: dict, X: np.ndarray) -> None:
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}; build it with init_two_layer(...)")
+    if X.ndim != 2 or X.shape[1] != params["W1"].shape[0]:
+        raise ValueError(f"X must be (n, {params['W1'].shape[0]}); got shape {X.shape}")
 
 
 def two_layer_forward(params: dict, X: np.ndarray) -> dict:
@@ -95,9 +104,9 @@ def two_layer_forward(params: dict, X: np.ndarray) -> dict:
     [[0.5, 0.5]]
     """
     _check_inputs(params, X)
-    H = np.tanh(X @ params["W1"] + params["b1"])
-    Z = H @ params["W2"] + params["b2"]
-    return {"X": X, "H": H, "Z": Z, "P": softmax(Z)}
+    H = np.tanh(X @ params["W1"] + params["b1"])  # (n, d_hidden)
+    Z = H @ params["W2"] + params["b2"]  # (n, n_classes)
+    return {"X": X, "H": H, "Z": Z, "P": softmax(Z)}  # P: (n, n_classes)
 
 
 def cross_entropy(P: np.ndarray, y: np.ndarray) -> float:
@@ -115,6 +124,7 @@ def cross_entropy(P: np.ndarray, y: np.ndarray) -> float:
     y = np.asarray(y)
     if y.shape != (P.shape[0],):
         raise ValueError(f"y must have shape ({P.shape[0]},) to match P; got {y.shape}")
+    # The tiny floor keeps a probability that underflowed to 0 from giving log(0) = -inf.
     return float(-np.mean(np.log(P[np.arange(len(y)), y] + 1e-300)))
 
 
@@ -162,16 +172,16 @@ def two_layer_gradients(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
     cache = two_layer_forward(params, X)
     n = X.shape[0]
     y = np.asarray(y)
-    dZ = cache["P"].copy()
-    dZ[np.arange(n), y] -= 1.0
+    dZ = cache["P"].copy()  # (n, n_classes)
+    dZ[np.arange(n), y] -= 1.0  # P - onehot(y)
     dZ /= n
-    dH = dZ @ params["W2"].T
-    dA = dH * (1.0 - cache["H"] ** 2)
+    dH = dZ @ params["W2"].T  # (n, n_classes) @ (n_classes, d_hidden) -> (n, d_hidden)
+    dA = dH * (1.0 - cache["H"] ** 2)  # (n, d_hidden)
     return {
-        "W1": X.T @ dA,
-        "b1": dA.sum(axis=0),
-        "W2": cache["H"].T @ dZ,
-        "b2": dZ.sum(axis=0),
+        "W1": X.T @ dA,  # (d_in, n) @ (n, d_hidden) -> (d_in, d_hidden)
+        "b1": dA.sum(axis=0),  # (d_hidden,)
+        "W2": cache["H"].T @ dZ,  # (d_hidden, n) @ (n, n_classes) -> (d_hidden, n_classes)
+        "b2": dZ.sum(axis=0),  # (n_classes,)
     }
 
 
@@ -207,6 +217,7 @@ def finite_difference_gradients(
                 f"params[{name!r}] is {value.dtype}; use float64 for finite differences"
             )
         g = np.zeros_like(value)
+        # Views into the arrays: nudging flat[i] nudges the parameter the loss reads.
         flat, gflat = value.reshape(-1), g.reshape(-1)
         for i in range(flat.size):
             old = flat[i]
@@ -247,14 +258,6 @@ def max_relative_error(a: dict, b: dict) -> float:
         scale = max(np.abs(x).max(), np.abs(z).max(), 1e-12)
         worst = max(worst, float(np.abs(x - z).max() / scale))
     return worst
-
-
-def _check_inputs(params: dict, X: np.ndarray) -> None:
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params lacks {missing}; build it with init_two_layer(...)")
-    if X.ndim != 2 or X.shape[1] != params["W1"].shape[0]:
-        raise ValueError(f"X must be (n, {params['W1'].shape[0]}); got shape {X.shape}")
 
 
 def dense_param_count(layer_sizes: Sequence[int]) -> int:

@@ -1,16 +1,18 @@
+# Generated from notebooks/src/02_representations.py (notebooks/02_representations.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
 """Word embeddings from scratch: Word2Vec (skip-gram with negative sampling) and GloVe.
 
-Chapter 02 trains both on the course's own text and evaluates them against pretrained GloVe.
-The module has four parts:
+Written in notebooks/02_representations.ipynb, which trains both on the course's own text
+and evaluates them against pretrained GloVe. The module has four parts:
 
 1. Text to ids: :func:`tokenize_words`, :class:`Vocabulary`.
-2. Word2Vec: :func:`keep_probabilities` (subsampling of frequent words),
-   :func:`negative_sampling_distribution` (unigram^0.75), :func:`skipgram_pairs` (window
-   sampling), :class:`SkipGramData` (the ``tf.data`` input pipeline) and :class:`Word2Vec`
-   (the Keras model).
+2. Word2Vec: :func:`skipgram_pairs` (window sampling), :func:`keep_probabilities`
+   (subsampling of frequent words), :func:`negative_sampling_distribution` (unigram^0.75),
+   :class:`Word2Vec` (the Keras model), :func:`compile_word2vec` (SGD, linearly decayed)
+   and :class:`SkipGramData` (the ``tf.data`` input pipeline).
 3. GloVe: :func:`cooccurrence_matrix` (1/d distance weighting), :func:`glove_weight`
-   (f(x) = min(1, (x / x_max)^alpha)), :class:`GloVeData` and :class:`GloVe`.
-   :func:`compile_word2vec` and :func:`compile_glove` set up the optimisers.
+   (f(x) = min(1, (x / x_max)^alpha)), :class:`GloVeData`, :class:`GloVe` and
+   :func:`compile_glove` (the weighted least-squares loss, AdaGrad).
 4. Evaluation: :class:`WordVectors` (nearest neighbours, analogies), :func:`spearman`,
    :func:`evaluate_similarity` and :func:`evaluate_analogies`.
 
@@ -22,8 +24,6 @@ Example:
 ['the', 'on', 'sat']
 """
 
-from __future__ import annotations
-
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -32,13 +32,10 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import scipy.sparse as sp
+import tensorflow as tf
 from keras import ops
 
 WORD_PATTERN = re.compile(r"[a-z]+")
-
-
-# ---------------------------------------------------------------------------------------------
-# 1. Text to ids
 
 
 def tokenize_words(text: str) -> list[str]:
@@ -84,7 +81,7 @@ class Vocabulary:
     @classmethod
     def build(
         cls, sentences: Iterable[Sequence[str]], min_count: int = 5, max_size: int | None = None
-    ) -> Vocabulary:
+    ) -> "Vocabulary":
         """Counts words and keeps those seen at least ``min_count`` times.
 
         Args:
@@ -161,61 +158,6 @@ class Vocabulary:
         return np.concatenate(ids), np.concatenate(sent)
 
 
-# ---------------------------------------------------------------------------------------------
-# 2. Word2Vec: skip-gram with negative sampling
-
-
-def keep_probabilities(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
-    """Probability of keeping each occurrence of a word under frequent-word subsampling.
-
-    With f the word's share of the corpus and t = ``sample``, this is the rule in the
-    released word2vec code (and gensim): keep = (sqrt(f / t) + 1) * t / f, capped at 1.
-    The paper states the similar discard rule 1 - sqrt(t / f). Words rarer than about t
-    are always kept; "the" (f ~ 0.05) is kept about 16% of the time at t = 1e-3, so it
-    stops dominating the training pairs and the rarer words get more updates.
-
-    Args:
-        counts: corpus count of each word id.
-        sample: the threshold t; 0 disables subsampling.
-
-    Example:
-
-    >>> keep_probabilities(np.array([500, 10, 490]), sample=0.01).round(3).tolist()
-    [0.161, 1.0, 0.163]
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    if sample < 0:
-        raise ValueError(f"sample must be >= 0; got {sample}")
-    if sample == 0:
-        return np.ones_like(counts)
-    f = counts / counts.sum()
-    with np.errstate(divide="ignore"):
-        keep = (np.sqrt(f / sample) + 1.0) * sample / f
-    return np.minimum(keep, 1.0)
-
-
-def negative_sampling_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
-    """The noise distribution for negative samples: P(w) proportional to count(w)^power.
-
-    power = 1 is the unigram distribution (negatives would be mostly "the", "a", ...),
-    power = 0 is uniform (mostly rare words); Mikolov et al. found 0.75 between the two
-    worked best.
-
-    Args:
-        counts: corpus count of each word id.
-        power: the exponent.
-
-    Example:
-
-    >>> negative_sampling_distribution(np.array([16, 1]), power=0.75).round(3).tolist()
-    [0.889, 0.111]
-    """
-    p = np.asarray(counts, dtype=np.float64) ** power
-    if p.sum() <= 0:
-        raise ValueError("counts must contain a positive value")
-    return p / p.sum()
-
-
 def skipgram_pairs(
     ids: np.ndarray,
     sentence_ids: np.ndarray | None,
@@ -270,6 +212,178 @@ def skipgram_pairs(
     if not centers:
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
     return (np.concatenate(centers).astype(np.int32), np.concatenate(contexts).astype(np.int32))
+
+
+def keep_probabilities(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
+    """Probability of keeping each occurrence of a word under frequent-word subsampling.
+
+    With f the word's share of the corpus and t = ``sample``, this is the rule in the
+    released word2vec code (and gensim): keep = (sqrt(f / t) + 1) * t / f, capped at 1.
+    The paper states the similar discard rule 1 - sqrt(t / f). Words rarer than about t
+    are always kept; "the" (f ~ 0.05) is kept about 16% of the time at t = 1e-3, so it
+    stops dominating the training pairs and the rarer words get more updates.
+
+    Args:
+        counts: corpus count of each word id.
+        sample: the threshold t; 0 disables subsampling.
+
+    Example:
+
+    >>> keep_probabilities(np.array([500, 10, 490]), sample=0.01).round(3).tolist()
+    [0.161, 1.0, 0.163]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample < 0:
+        raise ValueError(f"sample must be >= 0; got {sample}")
+    if sample == 0:
+        return np.ones_like(counts)
+    f = counts / counts.sum()
+    with np.errstate(divide="ignore"):
+        keep = (np.sqrt(f / sample) + 1.0) * sample / f
+    return np.minimum(keep, 1.0)
+
+
+def negative_sampling_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
+    """The noise distribution for negative samples: P(w) proportional to count(w)^power.
+
+    power = 1 is the unigram distribution (negatives would be mostly "the", "a", ...),
+    power = 0 is uniform (mostly rare words); Mikolov et al. found 0.75 between the two
+    worked best.
+
+    Args:
+        counts: corpus count of each word id.
+        power: the exponent.
+
+    Example:
+
+    >>> negative_sampling_distribution(np.array([16, 1]), power=0.75).round(3).tolist()
+    [0.889, 0.111]
+    """
+    p = np.asarray(counts, dtype=np.float64) ** power
+    if p.sum() <= 0:
+        raise ValueError("counts must contain a positive value")
+    return p / p.sum()
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class Word2Vec(keras.Model):
+    """Skip-gram with negative sampling as a Keras model.
+
+    Two tables: "input" vectors for center words and "output" vectors for context words.
+    The score of a (center, candidate) pair is the dot product of their vectors; trained with
+    sigmoid cross-entropy, true contexts are pushed to high scores and noise words to low
+    ones. The input table is the embedding one keeps.
+
+    Args:
+        vocab_size: number of words.
+        embed_dim: vector size.
+        name: the Keras model name.
+
+    Call args:
+        inputs: ``(centers (batch,), candidates (batch, 1 + negatives))`` int tensors.
+
+    Returns:
+        logits of shape (batch, 1 + negatives).
+
+    Example:
+
+    >>> model = Word2Vec(vocab_size=10, embed_dim=4)
+    >>> tuple(model((np.array([1, 2]), np.array([[3, 4, 5], [6, 7, 8]]))).shape)
+    (2, 3)
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int, name: str = "word2vec", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if vocab_size < 1 or embed_dim < 1:
+            raise ValueError(
+                f"vocab_size and embed_dim must be >= 1; got {vocab_size}, {embed_dim}"
+            )
+        self.vocab_size, self.embed_dim = int(vocab_size), int(embed_dim)
+        # word2vec's initialisation: small uniform input vectors, zero output vectors, so all
+        # scores start at 0 (probability 0.5) and no pair is favoured before training.
+        lim = 0.5 / embed_dim
+        self.center_embedding = keras.layers.Embedding(
+            vocab_size,
+            embed_dim,
+            embeddings_initializer=keras.initializers.RandomUniform(-lim, lim),
+            name="center_vectors",
+        )
+        self.context_embedding = keras.layers.Embedding(
+            vocab_size, embed_dim, embeddings_initializer="zeros", name="context_vectors"
+        )
+
+    def call(self, inputs):
+        centers, candidates = inputs  # (B,), (B, K) with K = 1 + negatives
+        u = self.center_embedding(centers)  # (B, D)
+        v = self.context_embedding(candidates)  # (B, K, D)
+        return ops.einsum("bd,bkd->bk", u, v)  # (B, K): one dot product per candidate
+
+    def word_vectors(self) -> np.ndarray:
+        """The learned center-word vectors as a (vocab_size, embed_dim) NumPy array.
+
+        Example:
+
+        >>> Word2Vec(5, 3).word_vectors().shape
+        (5, 3)
+        """
+        if not self.center_embedding.built:  # never called: show the initial vectors
+            self.center_embedding.build()
+        return keras.ops.convert_to_numpy(self.center_embedding.embeddings)  # (V, D)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim}
+
+
+def compile_word2vec(
+    model: Word2Vec,
+    learning_rate: float = 0.5,
+    total_steps: int | None = None,
+    final_fraction: float = 1e-3,
+    steps_per_execution: int = 32,
+) -> Word2Vec:
+    """Compiles a :class:`Word2Vec` the way word2vec trains: plain SGD, linearly decayed.
+
+    The loss is summed over the batch (not averaged), so each pair pushes its vectors as hard
+    as in word2vec's one-pair-at-a-time updates and the learning rate does not depend on the
+    batch size. Plain SGD only touches the rows in the batch; Adam would update every row of
+    both tables at every step, which is much slower on a CPU. A ``pair_loss`` metric reports
+    the mean cross-entropy per (pair, candidate), which is easier to read than the sum.
+
+    Args:
+        model: the model.
+        learning_rate: the starting rate (per pair, candidates averaged).
+        total_steps: steps until the rate reaches ``final_fraction * learning_rate``
+            (``None``: constant rate).
+        final_fraction: where the linear decay ends.
+        steps_per_execution: training steps run per call into TensorFlow; fewer Python
+            round trips for these tiny steps.
+
+    Returns:
+        The model, compiled.
+
+    Example:
+
+    >>> model = compile_word2vec(Word2Vec(10, 4), learning_rate=0.5, total_steps=100)
+    >>> model.optimizer.name
+    'SGD'
+    """
+    if learning_rate <= 0:
+        raise ValueError(f"learning_rate must be positive; got {learning_rate}")
+    lr = learning_rate
+    if total_steps is not None:
+        if total_steps < 1:
+            raise ValueError(f"total_steps must be >= 1; got {total_steps}")
+        lr = keras.optimizers.schedules.PolynomialDecay(
+            learning_rate, total_steps, learning_rate * final_fraction
+        )
+    model.compile(
+        optimizer=keras.optimizers.SGD(lr, name="SGD"),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum"),
+        metrics=[keras.metrics.BinaryCrossentropy(from_logits=True, name="pair_loss")],
+        jit_compile=True,
+        steps_per_execution=steps_per_execution,
+    )
+    return model
 
 
 @dataclass
@@ -412,7 +526,6 @@ class SkipGramData:
         >>> tuple(cand.shape)
         (2, 6)
         """
-        import tensorflow as tf
 
         k = self.negatives + 1
 
@@ -444,7 +557,6 @@ def _endless_batches(make_epoch, batch_size: int, spec):
     epoch instead of one per batch, so the input pipeline does not compete with the
     training loop for Python's interpreter lock.
     """
-    import tensorflow as tf
 
     _check_batch_size(batch_size)
 
@@ -467,129 +579,124 @@ def _endless_batches(make_epoch, batch_size: int, spec):
     return ds.unbatch().prefetch(tf.data.AUTOTUNE)
 
 
-@keras.saving.register_keras_serializable(package="course_lib")
-class Word2Vec(keras.Model):
-    """Skip-gram with negative sampling as a Keras model.
-
-    Two tables: "input" vectors for center words and "output" vectors for context words.
-    The score of a (center, candidate) pair is the dot product of their vectors; trained with
-    sigmoid cross-entropy, true contexts are pushed to high scores and noise words to low
-    ones. The input table is the embedding one keeps.
+class WordVectors:
+    """A word list with one vector per word: similarity, neighbours and analogies.
 
     Args:
-        vocab_size: number of words.
-        embed_dim: vector size.
-        name: the Keras model name.
-
-    Call args:
-        inputs: ``(centers (batch,), candidates (batch, 1 + negatives))`` int tensors.
-
-    Returns:
-        logits of shape (batch, 1 + negatives).
+        words: the words.
+        vectors: (len(words), dim) array.
 
     Example:
 
-    >>> model = Word2Vec(vocab_size=10, embed_dim=4)
-    >>> tuple(model((np.array([1, 2]), np.array([[3, 4, 5], [6, 7, 8]]))).shape)
-    (2, 3)
+    >>> wv = WordVectors(["a", "b", "c"], np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]))
+    >>> [w for w, _ in wv.most_similar("a", k=2)]
+    ['b', 'c']
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, name: str = "word2vec", **kwargs):
-        super().__init__(name=name, **kwargs)
-        if vocab_size < 1 or embed_dim < 1:
-            raise ValueError(
-                f"vocab_size and embed_dim must be >= 1; got {vocab_size}, {embed_dim}"
-            )
-        self.vocab_size, self.embed_dim = int(vocab_size), int(embed_dim)
-        # word2vec's initialisation: small uniform input vectors, zero output vectors, so all
-        # scores start at 0 (probability 0.5) and no pair is favoured before training.
-        lim = 0.5 / embed_dim
-        self.center_embedding = keras.layers.Embedding(
-            vocab_size,
-            embed_dim,
-            embeddings_initializer=keras.initializers.RandomUniform(-lim, lim),
-            name="center_vectors",
-        )
-        self.context_embedding = keras.layers.Embedding(
-            vocab_size, embed_dim, embeddings_initializer="zeros", name="context_vectors"
-        )
+    def __init__(self, words: Sequence[str], vectors: np.ndarray):
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(words):
+            raise ValueError(f"vectors must be ({len(words)}, dim); got {vectors.shape}")
+        self.words = list(words)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self.vectors = vectors
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.unit = vectors / np.maximum(norms, 1e-12)
 
-    def call(self, inputs):
-        centers, candidates = inputs
-        u = self.center_embedding(centers)  # (batch, dim)
-        v = self.context_embedding(candidates)  # (batch, 1 + negatives, dim)
-        return ops.einsum("bd,bkd->bk", u, v)
+    def __len__(self) -> int:
+        return len(self.words)
 
-    def word_vectors(self) -> np.ndarray:
-        """The learned center-word vectors as a (vocab_size, embed_dim) NumPy array.
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    def _id(self, word: str) -> int:
+        if word not in self.index:
+            raise KeyError(f"{word!r} is not in the vocabulary ({len(self)} words)")
+        return self.index[word]
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words.
+
+        Args:
+            w1: a word in the vocabulary.
+            w2: another word in the vocabulary.
 
         Example:
 
-        >>> Word2Vec(5, 3).word_vectors().shape
-        (5, 3)
+        >>> WordVectors(["x", "y"], np.eye(2)).similarity("x", "y")
+        0.0
         """
-        if not self.center_embedding.built:  # never called: show the initial vectors
-            self.center_embedding.build()
-        return keras.ops.convert_to_numpy(self.center_embedding.embeddings)
+        return float(self.unit[self._id(w1)] @ self.unit[self._id(w2)])
 
-    def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim}
+    def most_similar(
+        self, query, k: int = 10, exclude: Iterable[str] = ()
+    ) -> list[tuple[str, float]]:
+        """The k words whose vectors have the highest cosine with ``query``.
 
+        Args:
+            query: a word (excluded from its own results) or a vector.
+            k: number of neighbours.
+            exclude: further words to leave out.
 
-def compile_word2vec(
-    model: Word2Vec,
-    learning_rate: float = 0.5,
-    total_steps: int | None = None,
-    final_fraction: float = 1e-3,
-    steps_per_execution: int = 32,
-) -> Word2Vec:
-    """Compiles a :class:`Word2Vec` the way word2vec trains: plain SGD, linearly decayed.
+        Returns:
+            ``[(word, cosine), ...]``, best first.
 
-    The loss is summed over the batch (not averaged), so each pair pushes its vectors as hard
-    as in word2vec's one-pair-at-a-time updates and the learning rate does not depend on the
-    batch size. Plain SGD only touches the rows in the batch; Adam would update every row of
-    both tables at every step, which is much slower on a CPU. A ``pair_loss`` metric reports
-    the mean cross-entropy per (pair, candidate), which is easier to read than the sum.
+        Example:
 
-    Args:
-        model: the model.
-        learning_rate: the starting rate (per pair, candidates averaged).
-        total_steps: steps until the rate reaches ``final_fraction * learning_rate``
-            (``None``: constant rate).
-        final_fraction: where the linear decay ends.
-        steps_per_execution: training steps run per call into TensorFlow; fewer Python
-            round trips for these tiny steps.
+        >>> WordVectors(["x", "y"], np.eye(2)).most_similar(np.array([1.0, 0.2]), k=1)[0][0]
+        'x'
+        """
+        banned = set(exclude)
+        if isinstance(query, str):
+            banned.add(query)
+            q = self.unit[self._id(query)]
+        else:
+            q = np.asarray(query, dtype=np.float32)
+            q = q / max(np.linalg.norm(q), 1e-12)
+        sims = self.unit @ q
+        for w in banned:
+            if w in self.index:
+                sims[self.index[w]] = -np.inf
+        top = np.argsort(-sims, kind="stable")[:k]
+        return [(self.words[i], float(sims[i])) for i in top if np.isfinite(sims[i])]
 
-    Returns:
-        The model, compiled.
+    def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
+        """Solves a : b :: c : ? by the word nearest to b - a + c (3CosAdd, unit vectors).
 
-    Example:
+        Example: ``analogy("man", "king", "woman")`` should give "queen". The three question
+        words are excluded from the answers, as in the original evaluation.
 
-    >>> model = compile_word2vec(Word2Vec(10, 4), learning_rate=0.5, total_steps=100)
-    >>> model.optimizer.name
-    'SGD'
-    """
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive; got {learning_rate}")
-    lr = learning_rate
-    if total_steps is not None:
-        if total_steps < 1:
-            raise ValueError(f"total_steps must be >= 1; got {total_steps}")
-        lr = keras.optimizers.schedules.PolynomialDecay(
-            learning_rate, total_steps, learning_rate * final_fraction
-        )
-    model.compile(
-        optimizer=keras.optimizers.SGD(lr, name="SGD"),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum"),
-        metrics=[keras.metrics.BinaryCrossentropy(from_logits=True, name="pair_loss")],
-        jit_compile=True,
-        steps_per_execution=steps_per_execution,
-    )
-    return model
+        Args:
+            a: first word of the known pair.
+            b: second word of the known pair.
+            c: first word of the question pair.
+            k: number of answers.
 
+        Returns:
+            ``[(word, cosine), ...]``, best first.
 
-# ---------------------------------------------------------------------------------------------
-# 3. GloVe
+        >>> wv = WordVectors(["man", "king", "woman", "queen"],
+        ...                  np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1.0]]))
+        >>> wv.analogy("man", "king", "woman")[0][0]
+        'queen'
+        """
+        target = self.unit[self._id(b)] - self.unit[self._id(a)] + self.unit[self._id(c)]
+        return self.most_similar(target, k=k, exclude=(a, b, c))
+
+    def restrict(self, words: Iterable[str]) -> "WordVectors":
+        """A copy keeping only ``words`` that are present, in this object's order.
+
+        Args:
+            words: the words to keep.
+
+        Example:
+
+        >>> WordVectors(["x", "y"], np.eye(2)).restrict(["y", "zzz"]).words
+        ['y']
+        """
+        keep = set(words)
+        idx = [i for i, w in enumerate(self.words) if w in keep]
+        return WordVectors([self.words[i] for i in idx], self.vectors[idx])
 
 
 def cooccurrence_matrix(
@@ -745,7 +852,6 @@ class GloVeData:
         >>> int(i.shape[0])
         6
         """
-        import tensorflow as tf
 
         spec = (
             (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)),
@@ -796,11 +902,12 @@ class GloVe(keras.Model):
         )
 
     def call(self, inputs):
-        i, j = inputs
-        # Shape (batch, 1), so that Keras' squared error gives one loss per entry, which the
+        i, j = inputs  # (B,), (B,): row and column of X_ij
+        w_i, w_j = self.w(i), self.w_tilde(j)  # (B, D), (B, D)
+        # keepdims: (B, 1), so that Keras' squared error gives one loss per entry, which the
         # f(X_ij) sample weights then scale.
-        dot = ops.sum(self.w(i) * self.w_tilde(j), axis=-1, keepdims=True)
-        return dot + self.b(i) + self.b_tilde(j)
+        dot = ops.sum(w_i * w_j, axis=-1, keepdims=True)  # (B, 1)
+        return dot + self.b(i) + self.b_tilde(j)  # (B, 1) + (B, 1) + (B, 1) -> (B, 1)
 
     def word_vectors(self) -> np.ndarray:
         """w + w~ as a (vocab_size, embed_dim) NumPy array.
@@ -813,7 +920,7 @@ class GloVe(keras.Model):
         for table in (self.w, self.w_tilde):
             if not table.built:  # never called: show the initial vectors
                 table.build()
-        return keras.ops.convert_to_numpy(self.w.embeddings + self.w_tilde.embeddings)
+        return keras.ops.convert_to_numpy(self.w.embeddings + self.w_tilde.embeddings)  # (V, D)
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim}
@@ -855,130 +962,6 @@ def compile_glove(
         steps_per_execution=steps_per_execution,
     )
     return model
-
-
-# ---------------------------------------------------------------------------------------------
-# 4. Evaluation
-
-
-class WordVectors:
-    """A word list with one vector per word: similarity, neighbours and analogies.
-
-    Args:
-        words: the words.
-        vectors: (len(words), dim) array.
-
-    Example:
-
-    >>> wv = WordVectors(["a", "b", "c"], np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]))
-    >>> [w for w, _ in wv.most_similar("a", k=2)]
-    ['b', 'c']
-    """
-
-    def __init__(self, words: Sequence[str], vectors: np.ndarray):
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(words):
-            raise ValueError(f"vectors must be ({len(words)}, dim); got {vectors.shape}")
-        self.words = list(words)
-        self.index = {w: i for i, w in enumerate(self.words)}
-        self.vectors = vectors
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.unit = vectors / np.maximum(norms, 1e-12)
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.index
-
-    def _id(self, word: str) -> int:
-        if word not in self.index:
-            raise KeyError(f"{word!r} is not in the vocabulary ({len(self)} words)")
-        return self.index[word]
-
-    def similarity(self, w1: str, w2: str) -> float:
-        """Cosine similarity of two words.
-
-        Args:
-            w1: a word in the vocabulary.
-            w2: another word in the vocabulary.
-
-        Example:
-
-        >>> WordVectors(["x", "y"], np.eye(2)).similarity("x", "y")
-        0.0
-        """
-        return float(self.unit[self._id(w1)] @ self.unit[self._id(w2)])
-
-    def most_similar(
-        self, query, k: int = 10, exclude: Iterable[str] = ()
-    ) -> list[tuple[str, float]]:
-        """The k words whose vectors have the highest cosine with ``query``.
-
-        Args:
-            query: a word (excluded from its own results) or a vector.
-            k: number of neighbours.
-            exclude: further words to leave out.
-
-        Returns:
-            ``[(word, cosine), ...]``, best first.
-
-        Example:
-
-        >>> WordVectors(["x", "y"], np.eye(2)).most_similar(np.array([1.0, 0.2]), k=1)[0][0]
-        'x'
-        """
-        banned = set(exclude)
-        if isinstance(query, str):
-            banned.add(query)
-            q = self.unit[self._id(query)]
-        else:
-            q = np.asarray(query, dtype=np.float32)
-            q = q / max(np.linalg.norm(q), 1e-12)
-        sims = self.unit @ q
-        for w in banned:
-            if w in self.index:
-                sims[self.index[w]] = -np.inf
-        top = np.argsort(-sims, kind="stable")[:k]
-        return [(self.words[i], float(sims[i])) for i in top if np.isfinite(sims[i])]
-
-    def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
-        """Solves a : b :: c : ? by the word nearest to b - a + c (3CosAdd, unit vectors).
-
-        Example: ``analogy("man", "king", "woman")`` should give "queen". The three question
-        words are excluded from the answers, as in the original evaluation.
-
-        Args:
-            a: first word of the known pair.
-            b: second word of the known pair.
-            c: first word of the question pair.
-            k: number of answers.
-
-        Returns:
-            ``[(word, cosine), ...]``, best first.
-
-        >>> wv = WordVectors(["man", "king", "woman", "queen"],
-        ...                  np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1.0]]))
-        >>> wv.analogy("man", "king", "woman")[0][0]
-        'queen'
-        """
-        target = self.unit[self._id(b)] - self.unit[self._id(a)] + self.unit[self._id(c)]
-        return self.most_similar(target, k=k, exclude=(a, b, c))
-
-    def restrict(self, words: Iterable[str]) -> WordVectors:
-        """A copy keeping only ``words`` that are present, in this object's order.
-
-        Args:
-            words: the words to keep.
-
-        Example:
-
-        >>> WordVectors(["x", "y"], np.eye(2)).restrict(["y", "zzz"]).words
-        ['y']
-        """
-        keep = set(words)
-        idx = [i for i, w in enumerate(self.words) if w in keep]
-        return WordVectors([self.words[i] for i in idx], self.vectors[idx])
 
 
 def rankdata(x) -> np.ndarray:

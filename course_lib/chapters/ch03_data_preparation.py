@@ -1,6 +1,9 @@
-"""Composable text-cleaning steps, each reporting what it changed.
+# Generated from notebooks/src/03_data_preparation.py (notebooks/03_data_preparation.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""Text cleaning, near-duplicate detection and stratified splits.
 
-A cleaning pipeline is a list of steps applied in order to a list of documents:
+Written in notebooks/03_data_preparation.ipynb. A cleaning pipeline is a list of steps applied
+in order to a list of documents:
 
 - a **map** step rewrites every document: ``normalize_unicode``, ``lowercase``,
   ``strip_markup``, ``remove_urls``, ``normalize_whitespace`` (each maps one ``str`` to one
@@ -13,72 +16,32 @@ A cleaning pipeline is a list of steps applied in order to a list of documents:
 ``clean`` runs the steps and returns the surviving documents, their indices in the input (so
 labels can follow them) and one ``StepReport`` per step with the before/after counts.
 
+The labelled documents are then split with ``stratified_split``. A random split can, by
+chance, put more of one class in the test set than in the training set, and with rare classes
+leave a class out of a split entirely; a stratified split shuffles each class separately and
+cuts it at the same fractions, so every split has (up to rounding) the label distribution of
+the whole. ``balance_table`` shows the counts.
+
 Example:
 
->>> from course_lib.chapters.ch03_data_preparation import Filter, Map, clean, normalize_whitespace, length_mask
 >>> result = clean(["a  b c", "hi", "a b c"], [Map(normalize_whitespace),
 ...                                             Filter(length_mask, min_words=2)])
 >>> result.texts, result.indices.tolist()
 (['a b c', 'a b c'], [0, 2])
-
-From ``course_lib.chapters.ch03_data_preparation`` (merged here):
-
-Seeded train/validation/test splits that keep each label's share, and label-balance tables.
-
-A random split of a labelled data set can, by chance, put more of one class in the test set
-than in the training set; with rare classes it can leave a class out of a split entirely. A
-stratified split shuffles each class separately and cuts it at the same fractions, so every
-split has (up to rounding) the label distribution of the whole.
-
-Example:
-
->>> import numpy as np
->>> from course_lib.chapters.ch03_data_preparation import stratified_split, label_balance
 >>> labels = np.array([0] * 80 + [1] * 20)
 >>> train, val, test = stratified_split(labels, (0.8, 0.1, 0.1), seed=0)
 >>> [int(labels[s].sum()) for s in (train, val, test)]  # positives per split
 [16, 2, 2]
 """
 
-from __future__ import annotations
-
-import html
 import re
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from html import unescape
 
 import numpy as np
-
-__all__ = [
-    "normalize_unicode",
-    "lowercase",
-    "strip_markup",
-    "remove_urls",
-    "normalize_whitespace",
-    "length_mask",
-    "exact_duplicate_mask",
-    "shingles",
-    "jaccard",
-    "minhash_signatures",
-    "near_duplicate_pairs",
-    "near_duplicate_mask",
-    "STOPWORDS",
-    "language_scores",
-    "detect_language",
-    "language_mask",
-    "Map",
-    "Filter",
-    "StepReport",
-    "CleaningResult",
-    "clean",
-    "report_table",
-]
-
-# ---------------------------------------------------------------------------------------------
-# Map steps: str -> str
-# ---------------------------------------------------------------------------------------------
 
 # Typographic punctuation that NFKC leaves alone; ASCII spellings make "don't" and "don’t" one
 # word for the tokenizer and the duplicate detectors.
@@ -169,7 +132,7 @@ def strip_markup(text: str) -> str:
     >>> strip_markup("a reason to <b>want</b> it &amp; more")
     'a reason to want it & more'
     """
-    return html.unescape(_TAG.sub("", text))
+    return unescape(_TAG.sub("", text))
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -213,11 +176,6 @@ def normalize_whitespace(text: str, keep_newlines: bool = False) -> str:
     return " ".join(text.split())
 
 
-# ---------------------------------------------------------------------------------------------
-# Filter steps: list[str] -> keep mask
-# ---------------------------------------------------------------------------------------------
-
-
 def _as_list(texts: Iterable[str], who: str) -> list[str]:
     if isinstance(texts, str):
         raise TypeError(f"{who} expects a list of documents, got one str; wrap it in a list")
@@ -226,6 +184,204 @@ def _as_list(texts: Iterable[str], who: str) -> list[str]:
         if not isinstance(t, str):
             raise TypeError(f"{who}: document {i} is {type(t).__name__}, not str")
     return texts
+
+
+def _describe(fn, kwargs) -> str:
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not kwargs:
+        return name
+    return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
+
+
+class Map:
+    """A pipeline step that rewrites each document with ``fn(text, **kwargs) -> str``.
+
+    Args:
+        fn: a function of one document, e.g. ``normalize_unicode``.
+        **kwargs: extra arguments for ``fn``.
+
+    Example:
+
+    >>> Map(lowercase)("Hi")
+    'hi'
+    """
+
+    def __init__(self, fn: Callable[..., str], **kwargs):
+        if not callable(fn):
+            raise TypeError(f"Map needs a function, got {fn!r}")
+        self.fn = fn
+        self.kwargs = kwargs
+
+    @property
+    def name(self) -> str:
+        """The function's name with its arguments, as shown in reports."""
+        return _describe(self.fn, self.kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+    def __call__(self, text: str) -> str:
+        return self.fn(text, **self.kwargs)
+
+
+class Filter:
+    """A pipeline step that keeps documents where ``fn(texts, **kwargs)`` is True.
+
+    Args:
+        fn: a function of the list of documents returning a boolean keep-mask, e.g.
+            ``exact_duplicate_mask``.
+        **kwargs: extra arguments for ``fn``.
+
+    Example:
+
+    >>> Filter(length_mask, min_words=2)(["a b", "a"]).tolist()
+    [True, False]
+    """
+
+    def __init__(self, fn: Callable[..., np.ndarray], **kwargs):
+        if not callable(fn):
+            raise TypeError(f"Filter needs a function, got {fn!r}")
+        self.fn = fn
+        self.kwargs = kwargs
+
+    @property
+    def name(self) -> str:
+        """The function's name with its arguments, as shown in reports."""
+        return _describe(self.fn, self.kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        mask = np.asarray(self.fn(list(texts), **self.kwargs))
+        if mask.dtype != bool or mask.shape != (len(texts),):
+            raise ValueError(
+                f"{self.name} must return a boolean mask of shape ({len(texts)},), got "
+                f"{mask.dtype} {mask.shape}"
+            )
+        return mask
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one cleaning step did (``clean`` makes one per step).
+
+    Args:
+        step: the step's name with its arguments.
+        docs_in, docs_out: documents before and after.
+        docs_changed: documents a map step rewrote (0 for filters).
+        chars_in, chars_out: total characters before and after.
+
+    Example:
+
+    >>> StepReport("length_mask(min_words=3)", 10, 7, 0, 500, 430).docs_removed
+    3
+    """
+
+    step: str
+    docs_in: int
+    docs_out: int
+    docs_changed: int
+    chars_in: int
+    chars_out: int
+
+    @property
+    def docs_removed(self) -> int:
+        """Documents the step dropped."""
+        return self.docs_in - self.docs_out
+
+
+@dataclass
+class CleaningResult:
+    """The output of ``clean``.
+
+    Args:
+        texts: the surviving, rewritten documents.
+        indices: for each survivor, its index in the input (use it to select labels).
+        report: one ``StepReport`` per step, in order.
+
+    Example:
+
+    >>> result = clean(["b", "a", "b"], [Filter(exact_duplicate_mask)])
+    >>> labels = np.array([0, 1, 0])
+    >>> result.texts, labels[result.indices].tolist()
+    (['b', 'a'], [0, 1])
+    """
+
+    texts: list[str]
+    indices: np.ndarray
+    report: list[StepReport]
+
+    def table(self) -> str:
+        """The report as a Markdown table (see ``report_table``)."""
+        return report_table(self.report)
+
+
+def clean(texts: Iterable[str], steps: Sequence[Map | Filter]) -> CleaningResult:
+    """Runs cleaning steps in order and records before/after counts for each.
+
+    Args:
+        texts: the raw documents.
+        steps: ``Map`` and ``Filter`` steps.
+
+    Returns:
+        A ``CleaningResult`` with the cleaned texts, their input indices and the report.
+
+    Example:
+
+    >>> r = clean(["<b>Hi</b> there", "Hi there", "Hola, ¿qué tal?"],
+    ...           [Map(strip_markup), Filter(exact_duplicate_mask), Filter(language_mask)])
+    >>> r.texts, [s.docs_removed for s in r.report]
+    (['Hi there'], [0, 1, 1])
+    """
+    texts = _as_list(texts, "clean")
+    indices = np.arange(len(texts))
+    report = []
+    for step in steps:
+        chars_in, docs_in = sum(map(len, texts)), len(texts)
+        if isinstance(step, Map):
+            new = [step(t) for t in texts]
+            changed = sum(a != b for a, b in zip(texts, new, strict=True))
+            texts = new
+        elif isinstance(step, Filter):
+            mask = step(texts)
+            texts = [t for t, k in zip(texts, mask, strict=True) if k]
+            indices = indices[mask]
+            changed = 0
+        else:
+            raise TypeError(
+                f"each step must be Map(fn, ...) or Filter(fn, ...), got {step!r}; wrap a "
+                f"str -> str function in Map and a list -> mask function in Filter"
+            )
+        report.append(
+            StepReport(step.name, docs_in, len(texts), changed, chars_in, sum(map(len, texts)))
+        )
+    return CleaningResult(texts, indices, report)
+
+
+def report_table(report: Sequence[StepReport]) -> str:
+    """Formats step reports as a Markdown table.
+
+    Args:
+        report: ``StepReport`` objects, e.g. ``clean(...).report``.
+
+    Example:
+
+    >>> print(report_table([StepReport("lowercase", 2, 2, 1, 10, 10)]))
+    | step | docs in | docs out | removed | changed | chars in | chars out |
+    |---|---:|---:|---:|---:|---:|---:|
+    | `lowercase` | 2 | 2 | 0 | 1 | 10 | 10 |
+    """
+    lines = [
+        "| step | docs in | docs out | removed | changed | chars in | chars out |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report:
+        lines.append(
+            f"| `{r.step}` | {r.docs_in:,} | {r.docs_out:,} | {r.docs_removed:,} | "
+            f"{r.docs_changed:,} | {r.chars_in:,} | {r.chars_out:,} |"
+        )
+    return "\n".join(lines)
 
 
 def length_mask(
@@ -623,212 +779,6 @@ def language_mask(
     if keep_unknown:
         wanted.add("unknown")
     return np.array([detect_language(t, min_score) in wanted for t in texts], dtype=bool)
-
-
-# ---------------------------------------------------------------------------------------------
-# Pipelines
-# ---------------------------------------------------------------------------------------------
-
-
-def _describe(fn, kwargs) -> str:
-    name = getattr(fn, "__name__", type(fn).__name__)
-    if not kwargs:
-        return name
-    return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) + ")"
-
-
-class Map:
-    """A pipeline step that rewrites each document with ``fn(text, **kwargs) -> str``.
-
-    Args:
-        fn: a function of one document, e.g. ``normalize_unicode``.
-        **kwargs: extra arguments for ``fn``.
-
-    Example:
-
-    >>> Map(lowercase)("Hi")
-    'hi'
-    """
-
-    def __init__(self, fn: Callable[..., str], **kwargs):
-        if not callable(fn):
-            raise TypeError(f"Map needs a function, got {fn!r}")
-        self.fn = fn
-        self.kwargs = kwargs
-
-    @property
-    def name(self) -> str:
-        """The function's name with its arguments, as shown in reports."""
-        return _describe(self.fn, self.kwargs)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name})"
-
-    def __call__(self, text: str) -> str:
-        return self.fn(text, **self.kwargs)
-
-
-class Filter:
-    """A pipeline step that keeps documents where ``fn(texts, **kwargs)`` is True.
-
-    Args:
-        fn: a function of the list of documents returning a boolean keep-mask, e.g.
-            ``exact_duplicate_mask``.
-        **kwargs: extra arguments for ``fn``.
-
-    Example:
-
-    >>> Filter(length_mask, min_words=2)(["a b", "a"]).tolist()
-    [True, False]
-    """
-
-    def __init__(self, fn: Callable[..., np.ndarray], **kwargs):
-        if not callable(fn):
-            raise TypeError(f"Filter needs a function, got {fn!r}")
-        self.fn = fn
-        self.kwargs = kwargs
-
-    @property
-    def name(self) -> str:
-        """The function's name with its arguments, as shown in reports."""
-        return _describe(self.fn, self.kwargs)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name})"
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        mask = np.asarray(self.fn(list(texts), **self.kwargs))
-        if mask.dtype != bool or mask.shape != (len(texts),):
-            raise ValueError(
-                f"{self.name} must return a boolean mask of shape ({len(texts)},), got "
-                f"{mask.dtype} {mask.shape}"
-            )
-        return mask
-
-
-@dataclass(frozen=True)
-class StepReport:
-    """What one cleaning step did (``clean`` makes one per step).
-
-    Args:
-        step: the step's name with its arguments.
-        docs_in, docs_out: documents before and after.
-        docs_changed: documents a map step rewrote (0 for filters).
-        chars_in, chars_out: total characters before and after.
-
-    Example:
-
-    >>> StepReport("length_mask(min_words=3)", 10, 7, 0, 500, 430).docs_removed
-    3
-    """
-
-    step: str
-    docs_in: int
-    docs_out: int
-    docs_changed: int
-    chars_in: int
-    chars_out: int
-
-    @property
-    def docs_removed(self) -> int:
-        """Documents the step dropped."""
-        return self.docs_in - self.docs_out
-
-
-@dataclass
-class CleaningResult:
-    """The output of ``clean``.
-
-    Args:
-        texts: the surviving, rewritten documents.
-        indices: for each survivor, its index in the input (use it to select labels).
-        report: one ``StepReport`` per step, in order.
-
-    Example:
-
-    >>> result = clean(["b", "a", "b"], [Filter(exact_duplicate_mask)])
-    >>> labels = np.array([0, 1, 0])
-    >>> result.texts, labels[result.indices].tolist()
-    (['b', 'a'], [0, 1])
-    """
-
-    texts: list[str]
-    indices: np.ndarray
-    report: list[StepReport]
-
-    def table(self) -> str:
-        """The report as a Markdown table (see ``report_table``)."""
-        return report_table(self.report)
-
-
-def clean(texts: Iterable[str], steps: Sequence[Map | Filter]) -> CleaningResult:
-    """Runs cleaning steps in order and records before/after counts for each.
-
-    Args:
-        texts: the raw documents.
-        steps: ``Map`` and ``Filter`` steps.
-
-    Returns:
-        A ``CleaningResult`` with the cleaned texts, their input indices and the report.
-
-    Example:
-
-    >>> r = clean(["<b>Hi</b> there", "Hi there", "Hola, ¿qué tal?"],
-    ...           [Map(strip_markup), Filter(exact_duplicate_mask), Filter(language_mask)])
-    >>> r.texts, [s.docs_removed for s in r.report]
-    (['Hi there'], [0, 1, 1])
-    """
-    texts = _as_list(texts, "clean")
-    indices = np.arange(len(texts))
-    report = []
-    for step in steps:
-        chars_in, docs_in = sum(map(len, texts)), len(texts)
-        if isinstance(step, Map):
-            new = [step(t) for t in texts]
-            changed = sum(a != b for a, b in zip(texts, new, strict=True))
-            texts = new
-        elif isinstance(step, Filter):
-            mask = step(texts)
-            texts = [t for t, k in zip(texts, mask, strict=True) if k]
-            indices = indices[mask]
-            changed = 0
-        else:
-            raise TypeError(
-                f"each step must be Map(fn, ...) or Filter(fn, ...), got {step!r}; wrap a "
-                f"str -> str function in Map and a list -> mask function in Filter"
-            )
-        report.append(
-            StepReport(step.name, docs_in, len(texts), changed, chars_in, sum(map(len, texts)))
-        )
-    return CleaningResult(texts, indices, report)
-
-
-def report_table(report: Sequence[StepReport]) -> str:
-    """Formats step reports as a Markdown table.
-
-    Args:
-        report: ``StepReport`` objects, e.g. ``clean(...).report``.
-
-    Example:
-
-    >>> print(report_table([StepReport("lowercase", 2, 2, 1, 10, 10)]))
-    | step | docs in | docs out | removed | changed | chars in | chars out |
-    |---|---:|---:|---:|---:|---:|---:|
-    | `lowercase` | 2 | 2 | 0 | 1 | 10 | 10 |
-    """
-    lines = [
-        "| step | docs in | docs out | removed | changed | chars in | chars out |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in report:
-        lines.append(
-            f"| `{r.step}` | {r.docs_in:,} | {r.docs_out:,} | {r.docs_removed:,} | "
-            f"{r.docs_changed:,} | {r.chars_in:,} | {r.chars_out:,} |"
-        )
-    return "\n".join(lines)
-
-
-__all__ = ["allocate", "random_split", "stratified_split", "label_balance", "balance_table"]
 
 
 def _check_fractions(fractions: Sequence[float]) -> np.ndarray:

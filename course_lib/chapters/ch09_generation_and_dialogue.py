@@ -1,4 +1,6 @@
-"""Dialogue with a GPT: conversations as alternating turns with speaker tokens, and `chat()`.
+# Generated from notebooks/src/09_generation_and_dialogue.py (notebooks/09_generation_and_dialogue.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""Dialogue with a GPT, written in notebooks/09_generation_and_dialogue.ipynb.
 
 A conversation becomes one token stream the model learns to continue:
 
@@ -7,24 +9,25 @@ A conversation becomes one token stream the model learns to continue:
 Each turn starts with its speaker's token and ends with the end-of-turn token `<|eot|>`, so a
 model trained on such streams learns both what to say and when its turn is over. To chat, the
 history is formatted the same way, the bot's speaker token is appended, and the model writes
-until it emits `<|eot|>`. The context window is finite, so `chat()` keeps only the newest turns
-that fit, leaving room for the reply: the oldest turns are forgotten first.
+until it emits `<|eot|>`. The context window is finite, so the prompt keeps only the newest
+turns that fit, leaving room for the reply: the oldest turns are forgotten first.
 
-From ``course_lib.chapters.ch09_generation_and_dialogue`` (merged here):
+- ``format_turn``, ``format_conversation``, ``merge_consecutive_turns``: turns as text with
+  the speaker tokens ``SPEAKER_A``, ``SPEAKER_B`` and ``END_OF_TURN``.
+- ``conversations_to_ids``: conversations → one token stream for language-model training.
+- ``turns_that_fit``, ``build_chat_prompt``: the newest turns that fit in the context window.
+- ``chat``: one exchange with a trained model.
+- ``load_stdlib_code`` (with ``stdlib_files``, ``license_text``): the chapter's code corpus,
+  the Python standard library's own source files, read from the running interpreter under the
+  PSF License Version 2 (SPDX ``PSF-2.0``).
 
-A code corpus every Python installation carries: the standard library's own `.py` files.
+Example:
 
-The files are read from the running interpreter's library folder
-(`sysconfig.get_paths()["stdlib"]`), so nothing is downloaded and nothing is copied into the
-repository. They are the Python Software Foundation's code, under the PSF License Version 2
-(SPDX `PSF-2.0`); the full text is the `LICENSE.txt` in that folder (`license_text()`).
-
-The order is deterministic (sorted relative paths) and the size is capped, so a run reads the
-same files for the same Python version. Another Python version has other files; the corpus
-records its version.
+>>> format_conversation([("ann", "Hi!"), ("bob", "Hello."), ("ann", "Football?")])
+'<|endoftext|><|A|> Hi!<|eot|><|B|> Hello.<|eot|><|A|> Football?<|eot|>'
+>>> turns_that_fit([20, 12, 9, 15, 10], 47)  # the newest four turns take 46 tokens
+4
 """
-
-from __future__ import annotations
 
 import platform
 import sysconfig
@@ -36,26 +39,172 @@ import numpy as np
 
 from course_lib.generation import generate
 
-__all__ = [
-    "SPEAKER_A",
-    "SPEAKER_B",
-    "END_OF_TURN",
-    "END_OF_TEXT",
-    "SPECIAL_TOKENS",
-    "ROLES",
-    "merge_consecutive_turns",
-    "format_turn",
-    "format_conversation",
-    "conversations_to_ids",
-    "turns_that_fit",
-    "build_chat_prompt",
-    "chat",
-]
+LICENSE = "PSF-2.0"
+LICENSE_NOTE = (
+    "Python standard library source code, Copyright (c) 2001- Python Software Foundation; "
+    "All Rights Reserved. Used under the PSF License Version 2 (SPDX: PSF-2.0); see "
+    "LICENSE.txt in the interpreter's library folder."
+)
+# Between files in the corpus text: a code model learns it as "a new file starts here".
+FILE_SEPARATOR = "<|endoftext|>"
+# Folders left out: test suites (huge, repetitive, not typical code), bundled third-party
+# packages, the IDLE and turtle demos, and caches.
+EXCLUDED_DIRS = (
+    "test",
+    "tests",
+    "idle_test",
+    "idlelib",
+    "turtledemo",
+    "site-packages",
+    "dist-packages",
+    "lib2to3",
+    "__pycache__",
+)
+
+
+@dataclass
+class CodeCorpus:
+    """Text of a slice of the standard library, and where it came from.
+
+    The order is deterministic (sorted relative paths) and the size is capped, so a run reads
+    the same files for the same Python version; another version has other files, so the
+    corpus records its version.
+
+    Args:
+        text: the files' contents joined by `FILE_SEPARATOR`.
+        files: the relative paths of the files in the text, in order.
+        root: the library folder they were read from.
+        python_version: the interpreter version (another version has other files).
+        license: the SPDX license identifier of the code.
+
+    Example:
+    ```python
+    corpus = load_stdlib_code(200_000)
+    corpus.files[:2], len(corpus.text)
+    ```
+    """
+
+    text: str
+    files: list[str]
+    root: Path
+    python_version: str = field(default_factory=platform.python_version)
+    license: str = LICENSE
+
+    def documents(self):
+        """The files' contents as a list of str (the text split at `FILE_SEPARATOR`)."""
+        return self.text.split(FILE_SEPARATOR) if self.text else []
+
+
+def stdlib_dir():
+    """The running interpreter's standard-library folder (`sysconfig`'s `stdlib` path).
+
+    Example:
+    ```python
+    stdlib_dir()  # e.g. PosixPath('/usr/lib/python3.11')
+    ```
+    """
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def stdlib_files(*, top_level_only=False, skip_private=True, root=None):
+    """The standard library's `.py` files, sorted by relative path.
+
+    Args:
+        top_level_only: only the modules directly in the folder (no packages).
+        skip_private: leave out modules and packages whose name starts with `_` (mostly
+            implementation details and generated tables such as `_sysconfigdata*`).
+        root: the folder to list; defaults to `stdlib_dir()`.
+
+    Returns:
+        A list of relative `Path`s (posix order, so the same on every machine).
+
+    Example:
+    ```python
+    stdlib_files(top_level_only=True)[:3]  # [PosixPath('abc.py'), PosixPath('aifc.py'), ...]
+    ```
+    """
+    root = stdlib_dir() if root is None else Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no standard-library folder at {root}; pass root= explicitly")
+    pattern = "*.py" if top_level_only else "**/*.py"
+    found = []
+    for path in root.glob(pattern):
+        rel = path.relative_to(root)
+        if any(part in EXCLUDED_DIRS for part in rel.parts[:-1]):
+            continue
+        if skip_private and any(
+            part.startswith("_") and part != "__init__.py" for part in rel.parts
+        ):
+            continue
+        if path.is_file():
+            found.append(rel)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def load_stdlib_code(max_chars, *, top_level_only=False, skip_private=True, root=None):
+    """Reads standard-library files in sorted order until `max_chars` would be exceeded.
+
+    Whole files only: a file that would overflow the budget is skipped and the next ones are
+    tried, so small modules still fill the remainder. Empty files are left out. Text is read
+    as UTF-8 (the default encoding of Python source); tabs are kept, line ends normalised to
+    `\\n`.
+
+    Args:
+        max_chars: the most characters of text (separators included), e.g. from
+            `profile.pick(...)`.
+        top_level_only: see `stdlib_files`.
+        skip_private: see `stdlib_files`.
+        root: see `stdlib_files`.
+
+    Returns:
+        A `CodeCorpus`.
+
+    Example:
+    ```python
+    corpus = load_stdlib_code(profile.pick(smoke=20_000, cpu=600_000, gpu=5_000_000))
+    print(corpus.license, len(corpus.files), "files")
+    ```
+    """
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        raise ValueError(f"max_chars must be a positive int, got {max_chars!r}")
+    root = stdlib_dir() if root is None else Path(root)
+    parts, files, used = [], [], 0
+    for rel in stdlib_files(top_level_only=top_level_only, skip_private=skip_private, root=root):
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        text = text.replace("\r\n", "\n")
+        if not text.strip():  # empty package __init__ files teach nothing
+            continue
+        cost = len(text) + (len(FILE_SEPARATOR) if parts else 0)
+        if used + cost > max_chars:
+            continue
+        parts.append(text)
+        files.append(rel.as_posix())
+        used += cost
+    if not parts:
+        raise ValueError(
+            f"no standard-library file fits in max_chars={max_chars}; raise it (the smallest "
+            "modules have a few hundred characters)"
+        )
+    return CodeCorpus(FILE_SEPARATOR.join(parts), files, root)
+
+
+def license_text(root=None):
+    """The Python license (`LICENSE.txt` of the library folder), or `LICENSE_NOTE` when the
+    installation does not ship the file.
+
+    Example:
+    ```python
+    print(license_text()[:200])
+    ```
+    """
+    path = (stdlib_dir() if root is None else Path(root)) / "LICENSE.txt"
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else LICENSE_NOTE
+
 
 SPEAKER_A = "<|A|>"  # the first speaker of a conversation; in chat(), the user
 SPEAKER_B = "<|B|>"  # the second speaker; in chat(), the bot
 END_OF_TURN = "<|eot|>"
-END_OF_TEXT = "<|endoftext|>"  # starts each conversation in the training stream
+END_OF_TEXT = FILE_SEPARATOR  # "<|endoftext|>": a new document (a file, a conversation) starts
 SPECIAL_TOKENS = (SPEAKER_A, SPEAKER_B, END_OF_TURN, END_OF_TEXT)
 ROLES = {"user": SPEAKER_A, "bot": SPEAKER_B}
 
@@ -72,10 +221,9 @@ def merge_consecutive_turns(turns):
         stripped and joined with a space; empty messages are dropped.
 
     Example:
-    ```python
-    merge_consecutive_turns([("a", "Hi."), ("a", "You there?"), ("b", "Yes.")])
-    # [('a', 'Hi. You there?'), ('b', 'Yes.')]
-    ```
+
+    >>> merge_consecutive_turns([("a", "Hi."), ("a", "You there?"), ("b", "Yes.")])
+    [('a', 'Hi. You there?'), ('b', 'Yes.')]
     """
     merged = []
     for speaker, message in turns:
@@ -100,9 +248,9 @@ def format_turn(speaker_token, message):
         A str.
 
     Example:
-    ```python
-    format_turn(SPEAKER_A, "Hello there")  # '<|A|> Hello there<|eot|>'
-    ```
+
+    >>> format_turn(SPEAKER_A, "Hello  there")
+    '<|A|> Hello there<|eot|>'
     """
     if speaker_token not in (SPEAKER_A, SPEAKER_B):
         raise ValueError(
@@ -124,10 +272,9 @@ def format_conversation(turns):
         A str.
 
     Example:
-    ```python
-    format_conversation([("agent_1", "Hi!"), ("agent_2", "Hello.")])
-    # '<|endoftext|><|A|> Hi!<|eot|><|B|> Hello.<|eot|>'
-    ```
+
+    >>> format_conversation([("agent_1", "Hi!"), ("agent_2", "Hello.")])
+    '<|endoftext|><|A|> Hi!<|eot|><|B|> Hello.<|eot|>'
     """
     turns = merge_consecutive_turns(turns)
     speakers = list(dict.fromkeys(s for s, _ in turns))
@@ -144,7 +291,7 @@ def _check_tokenizer(tokenizer):
     if missing:
         raise ValueError(
             f"the tokenizer lacks the special tokens {missing}; train it with "
-            "BPETokenizer.from_text(text, vocab_size, special_tokens=dialogue.SPECIAL_TOKENS)"
+            "BPETokenizer.from_text(text, vocab_size, special_tokens=SPECIAL_TOKENS)"
         )
 
 
@@ -184,9 +331,9 @@ def turns_that_fit(turn_lengths, budget):
         dropped whole).
 
     Example:
-    ```python
-    turns_that_fit([20, 12, 9, 15, 10], 47)  # 4: 10 + 15 + 9 + 12 = 46; adding 20 is too many
-    ```
+
+    >>> turns_that_fit([20, 12, 9, 15, 10], 47)  # 10 + 15 + 9 + 12 = 46; adding 20 is too many
+    4
     """
     used, kept = 0, 0
     for n in reversed(list(turn_lengths)):
@@ -232,10 +379,17 @@ def build_chat_prompt(tokenizer, history, user_message, context_length, reserve)
         `(ids, kept)`: a list of token ids and the number of history turns kept.
 
     Example:
-    ```python
-    ids, kept = build_chat_prompt(tokenizer, [("user", "Hi"), ("bot", "Hello")], "How are you?",
-                                  context_length=128, reserve=48)
-    ```
+
+    >>> from course_lib.tokenizers import BPETokenizer
+    >>> tok = BPETokenizer.from_text("hello there how are you today i am fine " * 20, 300,
+    ...                              special_tokens=SPECIAL_TOKENS)
+    >>> history = [("user", "hello there"), ("bot", "how are you today")]
+    >>> ids, kept = build_chat_prompt(tok, history, "i am fine", context_length=40, reserve=8)
+    >>> kept, tok.decode(ids)
+    (2, '<|endoftext|><|A|> hello there<|eot|><|B|> how are you today<|eot|><|A|> i am fine<|eot|><|B|>')
+    >>> ids, kept = build_chat_prompt(tok, history, "i am fine", context_length=20, reserve=8)
+    >>> kept, tok.decode(ids)  # 11 tokens: the first turn no longer fits
+    (1, '<|B|> how are you today<|eot|><|A|> i am fine<|eot|><|B|>')
     """
     _check_tokenizer(tokenizer)
     turns = _history_turns(history) + [(ROLES["user"], user_message)]
@@ -250,8 +404,7 @@ def build_chat_prompt(tokenizer, history, user_message, context_length, reserve)
             "text, end of turn): lower max_new_tokens"
         )
     if len(encoded[-1]) > budget:
-        # The newest message alone is too long: keep its speaker token, the end of its text
-        # and its end-of-turn token (the end is what the reply answers).
+        # The end of the message is what the reply answers, so the start is cut.
         encoded[-1] = encoded[-1][:1] + encoded[-1][len(encoded[-1]) - budget + 1 :]
     kept = turns_that_fit([len(e) for e in encoded], budget)
     ids = [t for e in encoded[len(encoded) - kept :] for t in e]
@@ -275,10 +428,6 @@ def chat(
     jit_compile=False,
 ):
     """One exchange: the user says `user_message`, the model answers as the bot.
-
-    The prompt is built by `build_chat_prompt` (the newest turns that fit, leaving
-    `max_new_tokens` free, so generation never has to cut its window), and generation stops
-    at the end-of-turn token. A speaker or end-of-text token in the reply also ends it.
 
     Args:
         model: a `course_lib.gpt.GPT` trained on `conversations_to_ids` streams.
@@ -333,171 +482,3 @@ def chat(
         reply_ids.append(t)
     reply = tokenizer.decode(reply_ids).strip()
     return reply, list(history) + [("user", user_message), ("bot", reply)]
-
-
-__all__ = [
-    "LICENSE",
-    "LICENSE_NOTE",
-    "FILE_SEPARATOR",
-    "CodeCorpus",
-    "stdlib_dir",
-    "stdlib_files",
-    "load_stdlib_code",
-    "license_text",
-]
-
-LICENSE = "PSF-2.0"
-LICENSE_NOTE = (
-    "Python standard library source code, Copyright (c) 2001- Python Software Foundation; "
-    "All Rights Reserved. Used under the PSF License Version 2 (SPDX: PSF-2.0); see "
-    "LICENSE.txt in the interpreter's library folder."
-)
-# Between files in the corpus text: a code model learns it as "a new file starts here".
-FILE_SEPARATOR = "<|endoftext|>"
-# Folders left out: test suites (huge, repetitive, not typical code), bundled third-party
-# packages, the IDLE and turtle demos, and caches.
-EXCLUDED_DIRS = (
-    "test",
-    "tests",
-    "idle_test",
-    "idlelib",
-    "turtledemo",
-    "site-packages",
-    "dist-packages",
-    "lib2to3",
-    "__pycache__",
-)
-
-
-@dataclass
-class CodeCorpus:
-    """Text of a slice of the standard library, and where it came from.
-
-    Args:
-        text: the files' contents joined by `FILE_SEPARATOR`.
-        files: the relative paths of the files in the text, in order.
-        root: the library folder they were read from.
-        python_version: the interpreter version (another version has other files).
-        license: the SPDX license identifier of the code.
-
-    Example:
-    ```python
-    corpus = load_stdlib_code(200_000)
-    corpus.files[:2], len(corpus.text)
-    ```
-    """
-
-    text: str
-    files: list[str]
-    root: Path
-    python_version: str = field(default_factory=platform.python_version)
-    license: str = LICENSE
-
-    def documents(self):
-        """The files' contents as a list of str (the text split at `FILE_SEPARATOR`)."""
-        return self.text.split(FILE_SEPARATOR) if self.text else []
-
-
-def stdlib_dir():
-    """The running interpreter's standard-library folder.
-
-    Example:
-    ```python
-    stdlib_dir()  # e.g. PosixPath('/usr/lib/python3.11')
-    ```
-    """
-    return Path(sysconfig.get_paths()["stdlib"])
-
-
-def stdlib_files(*, top_level_only=False, skip_private=True, root=None):
-    """The standard library's `.py` files, sorted by relative path.
-
-    Args:
-        top_level_only: only the modules directly in the folder (no packages).
-        skip_private: leave out modules and packages whose name starts with `_` (mostly
-            implementation details and generated tables such as `_sysconfigdata*`).
-        root: the folder to list; defaults to `stdlib_dir()`.
-
-    Returns:
-        A list of relative `Path`s (posix order, so the same on every machine).
-
-    Example:
-    ```python
-    stdlib_files(top_level_only=True)[:3]  # [PosixPath('abc.py'), PosixPath('aifc.py'), ...]
-    ```
-    """
-    root = stdlib_dir() if root is None else Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"no standard-library folder at {root}; pass root= explicitly")
-    pattern = "*.py" if top_level_only else "**/*.py"
-    found = []
-    for path in root.glob(pattern):
-        rel = path.relative_to(root)
-        if any(part in EXCLUDED_DIRS for part in rel.parts[:-1]):
-            continue
-        if skip_private and any(
-            part.startswith("_") and part != "__init__.py" for part in rel.parts
-        ):
-            continue
-        if path.is_file():
-            found.append(rel)
-    return sorted(found, key=lambda p: p.as_posix())
-
-
-def load_stdlib_code(max_chars, *, top_level_only=False, skip_private=True, root=None):
-    """Reads standard-library files in sorted order until `max_chars` would be exceeded.
-
-    Whole files only: a file that would overflow the budget is skipped and the next ones are
-    tried, so small modules still fill the remainder. Empty files are left out. Text is read as UTF-8 (the default
-    encoding of Python source); tabs are kept, line ends normalised to `\\n`.
-
-    Args:
-        max_chars: the most characters of text (separators included), e.g. from
-            `profile.pick(...)`.
-        top_level_only: see `stdlib_files`.
-        skip_private: see `stdlib_files`.
-        root: see `stdlib_files`.
-
-    Returns:
-        A `CodeCorpus`.
-
-    Example:
-    ```python
-    corpus = load_stdlib_code(profile.pick(smoke=20_000, cpu=600_000, gpu=5_000_000))
-    print(corpus.license, len(corpus.files), "files")
-    ```
-    """
-    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
-        raise ValueError(f"max_chars must be a positive int, got {max_chars!r}")
-    root = stdlib_dir() if root is None else Path(root)
-    parts, files, used = [], [], 0
-    for rel in stdlib_files(top_level_only=top_level_only, skip_private=skip_private, root=root):
-        text = (root / rel).read_text(encoding="utf-8", errors="replace")
-        text = text.replace("\r\n", "\n")
-        if not text.strip():  # empty package __init__ files teach nothing
-            continue
-        cost = len(text) + (len(FILE_SEPARATOR) if parts else 0)
-        if used + cost > max_chars:
-            continue
-        parts.append(text)
-        files.append(rel.as_posix())
-        used += cost
-    if not parts:
-        raise ValueError(
-            f"no standard-library file fits in max_chars={max_chars}; raise it (the smallest "
-            "modules have a few hundred characters)"
-        )
-    return CodeCorpus(FILE_SEPARATOR.join(parts), files, root)
-
-
-def license_text(root=None):
-    """The Python license (`LICENSE.txt` of the library folder), or `LICENSE_NOTE` when the
-    installation does not ship the file.
-
-    Example:
-    ```python
-    print(license_text()[:200])
-    ```
-    """
-    path = (stdlib_dir() if root is None else Path(root)) / "LICENSE.txt"
-    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else LICENSE_NOTE

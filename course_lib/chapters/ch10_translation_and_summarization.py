@@ -1,26 +1,37 @@
-"""Sequence-to-sequence tasks with `course_lib.encoder.Seq2SeqTransformer`: translation and
-summarization.
+# Generated from notebooks/src/10_translation_and_summarization.py (notebooks/10_translation_and_summarization.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""Translation and summarization with an encoder-decoder, written in
+notebooks/10_translation_and_summarization.ipynb.
+
+The model is `course_lib.encoder.Seq2SeqTransformer` (chapter 05); this module holds what
+chapter 10 writes around it.
 
 - Data: `split_pairs_by_source` holds out whole source sentences (with every reference they
   have), `train_pair_tokenizer` learns one byte-level BPE vocabulary for both sides,
   `encode_pairs` turns text pairs into id lists with start/end tokens, and `pair_dataset`
   is the `tf.data` pipeline that pads them and makes the teacher-forcing shift
   (decoder input = target without its last token, label = target without its first).
+- The model's forward pass: `encoder_decoder_forward` writes `Seq2SeqTransformer.call` out
+  sublayer by sublayer (encoder, causal self-attention, cross-attention, MLP, tied logits).
 - Training: `compile_seq2seq` (AdamW with the course schedule, cross-entropy that ignores
   padding) and `fit_seq2seq`.
-- Decoding: `greedy_decode_batched` (one compiled decoder step, batch after batch) and
-  `beam_search` (several sentences at once, each with `beam_width` beams, finished hypotheses
-  ranked with a length penalty), `sequence_log_prob` to score any output, and `translate`
-  from text to text.
+- Decoding: `greedy_decode_batched` and `beam_search_batched` (the course's one decoding loop
+  and beam search, `course_lib.generation`, run on many sentences at once and returned as
+  padded arrays), `sequence_log_prob` to score any output, and `translate` from text to text.
 - Extractive summarization baselines: `lead_summary` (the first k units) and
-  `centrality_summary` (TF-IDF cosine centrality, TextRank-like), on sentences
-  (`split_sentences`) or dialogue turns (`dialogue_turns`).
+  `centrality_summary` (TF-IDF cosine centrality: LexRank's degree or TextRank's PageRank),
+  on sentences (`split_sentences`) or dialogue turns (`dialogue_turns`).
 
-Shapes: B = sentences, W = beams per sentence, Ts / Tt = source / target length, V = target
-vocabulary, C = width.
+Shapes: B = sentences, W = beams per sentence, S / T = source / target length (written Ts /
+Tt in the decoding code), V = target vocabulary, C = width.
+
+Example:
+
+>>> pad_batch([[5, 6], [7]], 3, pad_id=0).tolist()
+[[5, 6, 0], [7, 0, 0]]
+>>> lead_summary(dialogue_turns("#Person1#: Hi.\\n#Person2#: Hello.\\n#Person1#: Bye."), k=2)
+'#Person1#: Hi. #Person2#: Hello.'
 """
-
-from __future__ import annotations
 
 import dataclasses
 import re
@@ -30,55 +41,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from course_lib import generation
+from course_lib.metrics import log_softmax
 from course_lib.text_features import TfidfVectorizer, cosine_similarity
 from course_lib.tokenizers import BPETokenizer
 from course_lib.training import TrainConfig, make_optimizer
-
-__all__ = [
-    "SPECIAL_TOKENS",
-    "SpecialIds",
-    "split_pairs_by_source",
-    "train_pair_tokenizer",
-    "special_ids",
-    "encode_pairs",
-    "pad_batch",
-    "pair_dataset",
-    "compile_seq2seq",
-    "fit_seq2seq",
-    "greedy_decode_batched",
-    "beam_search",
-    "sequence_log_prob",
-    "decode_ids",
-    "translate",
-    "split_sentences",
-    "dialogue_turns",
-    "lead_summary",
-    "centrality_scores",
-    "centrality_summary",
-]
-
-PAD, START, END = "[PAD]", "[START]", "[END]"
-SPECIAL_TOKENS = (PAD, START, END)
-
-
-@dataclasses.dataclass(frozen=True)
-class SpecialIds:
-    """The ids of the padding, start and end tokens.
-
-    Example:
-    ```python
-    ids = SpecialIds(pad=0, start=1, end=2)
-    ```
-    """
-
-    pad: int
-    start: int
-    end: int
-
-
-# ---------------------------------------------------------------------------------------------
-# Data
-# ---------------------------------------------------------------------------------------------
 
 
 def split_pairs_by_source(pairs, test_fraction=0.1, seed=0, max_test_sources=None):
@@ -125,6 +92,25 @@ def split_pairs_by_source(pairs, test_fraction=0.1, seed=0, max_test_sources=Non
         test_sources = test_sources[:max_test_sources]
     train = [(s, t) for s, t in pairs if s not in held]
     return train, test_sources, [references[s] for s in test_sources]
+
+
+PAD, START, END = "[PAD]", "[START]", "[END]"
+SPECIAL_TOKENS = (PAD, START, END)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecialIds:
+    """The ids of the padding, start and end tokens.
+
+    Example:
+    ```python
+    ids = SpecialIds(pad=0, start=1, end=2)
+    ```
+    """
+
+    pad: int
+    start: int
+    end: int
 
 
 def train_pair_tokenizer(texts, vocab_size, *, max_texts=None, seed=0):
@@ -231,8 +217,8 @@ def pair_dataset(
 ):
     """The `tf.data` pipeline: padding and the teacher-forcing shift.
 
-    Each element is `({"encoder_token_ids": (B, Ts), "decoder_token_ids": (B, Tt)}, labels
-    (B, Tt))` with `labels[:, t] == decoder_token_ids[:, t + 1]` of the padded target: the
+    Each element is `({"encoder_token_ids": (B, S), "decoder_token_ids": (B, T)}, labels
+    (B, T))` with `labels[:, t] == decoder_token_ids[:, t + 1]` of the padded target: the
     decoder reads `[START] y1 … yn` and learns to predict `y1 … yn [END]`. Padding is `pad_id`
     everywhere; the loss of `compile_seq2seq` ignores it. Shapes are fixed (every batch padded
     to the maximum lengths), so an XLA-compiled step compiles once.
@@ -240,8 +226,8 @@ def pair_dataset(
     Args:
         sources: source id sequences (lists or arrays).
         targets: `[START] … [END]` id sequences, at most `target_max_length + 1` long.
-        source_max_length: Ts.
-        target_max_length: Tt, the decoder length.
+        source_max_length: S.
+        target_max_length: T, the decoder length.
         batch_size: B.
         pad_id: the padding id.
         shuffle: reshuffle every epoch (seeded).
@@ -273,16 +259,71 @@ def pair_dataset(
 
     def shift(src, tgt):
         # Pad every batch to the full lengths: fixed shapes, one XLA compilation.
-        src = src.to_tensor(default_value=pad_id, shape=[None, source_max_length])  # (B, Ts)
-        tgt = tgt.to_tensor(default_value=pad_id, shape=[None, target_max_length + 1])
+        src = src.to_tensor(default_value=pad_id, shape=[None, source_max_length])  # (B, S)
+        tgt = tgt.to_tensor(default_value=pad_id, shape=[None, target_max_length + 1])  # (B, T+1)
+        # Teacher forcing: the decoder reads tgt[:, :-1] (B, T), the labels are tgt[:, 1:] (B, T).
         return {"encoder_token_ids": src, "decoder_token_ids": tgt[:, :-1]}, tgt[:, 1:]
 
     return ds.map(shift, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-# ---------------------------------------------------------------------------------------------
-# Training
-# ---------------------------------------------------------------------------------------------
+def encoder_decoder_forward(model, source_ids, target_ids):
+    """`Seq2SeqTransformer.call`, written out sublayer by sublayer, for inference.
+
+    The encoder turns the source into one vector per source token (the "memory"); the decoder
+    reads the target so far through causal self-attention, reads the memory through
+    cross-attention, and ends in next-token logits. Dropout is left out, so the result equals
+    `model(..., training=False)`.
+
+    Args:
+        model: a `course_lib.encoder.Seq2SeqTransformer`.
+        source_ids: `(B, S)` padded source ids.
+        target_ids: `(B, T)` decoder input ids: `[START]`, then the target so far.
+
+    Returns:
+        float32 logits `(B, T, V)`: at position t, the scores of target token t + 1.
+
+    Example:
+    ```python
+    logits = encoder_decoder_forward(model, np.array([[5, 6, 0]]), np.array([[1, 7]]))
+    ```
+    """
+    pad = model.config.pad_id
+    source_ids = ops.convert_to_tensor(source_ids)  # (B, S)
+    target_ids = ops.convert_to_tensor(target_ids)  # (B, T)
+    # True = a real token that may be attended to; padding keys are hidden from every query.
+    source_keep = ops.not_equal(source_ids, pad)[:, None, None, :]  # (B, 1, 1, S)
+    target_keep = ops.not_equal(target_ids, pad)[:, None, None, :]  # (B, 1, 1, T)
+
+    # Encoder (chapter 05): bidirectional blocks, every source token sees every real one.
+    encoder = model.encoder
+    x = encoder.token_embedding(source_ids)  # (B, S, C)
+    if encoder.position_embedding is not None:
+        x = x + encoder.position_embedding(x)  # (B, S, C)
+    for block in encoder.blocks:
+        x = block(x, attention_mask=source_keep)  # (B, S, C)
+    memory = encoder.final_norm(x)  # (B, S, C)
+
+    # Decoder: three pre-norm sublayers per block, each added to the residual stream.
+    y = model.target_embedding(target_ids)  # (B, T, C)
+    if model.target_positions is not None:
+        y = y + model.target_positions(y)  # (B, T, C)
+    for block in model.decoder_blocks:
+        # Causal self-attention: position t reads target tokens 0..t only, so training on a
+        # whole target at once cannot peek at the token it must predict.
+        h = block.attention_norm(y)  # (B, T, C)
+        y = y + block.attention(h, attention_mask=target_keep, use_causal_mask=True)  # (B, T, C)
+        # Cross-attention: queries from the target, keys and values from the source memory.
+        h = block.cross_attention_norm(y)  # (B, T, C)
+        y = y + block.cross_attention(h, value=memory, attention_mask=source_keep)  # (B, T, C)
+        h = block.mlp_in(block.mlp_norm(y))  # (B, T, 4C)
+        y = y + block.mlp_out(h)  # (B, T, C)
+    y = model.final_norm(y)  # (B, T, C), float32
+    if model.lm_head is not None:
+        return model.lm_head(y)  # (B, T, V)
+    # Tied embeddings: the output projection is the target embedding table, transposed.
+    table = ops.cast(model.target_embedding.embeddings, "float32")  # (V, C)
+    return ops.matmul(y, ops.transpose(table))  # (B, T, V)
 
 
 def compile_seq2seq(model, config: TrainConfig):
@@ -350,42 +391,6 @@ def fit_seq2seq(model, train_ds, config: TrainConfig, *, val_ds=None, epochs=1,
     return history.history
 
 
-# ---------------------------------------------------------------------------------------------
-# Decoding
-# ---------------------------------------------------------------------------------------------
-
-
-def _decode_fn(model, jit_compile):
-    """A compiled `model.decode`, cached on the model (one trace per input shape)."""
-    key = "_course_decode_fn_jit" if jit_compile else "_course_decode_fn"
-    fn = getattr(model, key, None)
-    if fn is None:
-
-        @tf.function(jit_compile=jit_compile, reduce_retracing=False)
-        def fn(buffer, memory, source_ids):
-            return model.decode(buffer, memory, source_ids, training=False)
-
-        object.__setattr__(model, key, fn)
-    return fn
-
-
-def _encode_fn(model):
-    fn = getattr(model, "_course_encode_fn", None)
-    if fn is None:
-
-        @tf.function
-        def fn(source_ids):
-            return model.encode(source_ids, training=False)
-
-        object.__setattr__(model, "_course_encode_fn", fn)
-    return fn
-
-
-def _log_softmax(x):
-    x = x - x.max(axis=-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
-
-
 def _check_length(model, max_length):
     limit = model.config.target_max_length
     max_length = limit if max_length is None else int(max_length)
@@ -397,11 +402,11 @@ def _check_length(model, max_length):
 def greedy_decode_batched(
     model, source_ids, start_id, end_id, *, max_length=None, batch_size=256, jit_compile=False
 ):
-    """Greedy decoding of many sources, `batch_size` at a time, with a compiled decoder step.
+    """Greedy decoding of many sources, as one padded array.
 
-    Gives the same ids as `course_lib.encoder.greedy_decode` (which runs eagerly on one
-    batch); this one traces the decoder once per batch shape and pads the last batch, so a
-    test set of thousands of sentences decodes in seconds.
+    The course's one decoding loop, `course_lib.generation.sample_batch` at temperature 0,
+    `batch_size` sentences per decoder call (the last batch padded, so the decoder traces
+    once), its rows padded into an array that BLEU and `decode_ids` read.
 
     Args:
         model: a `Seq2SeqTransformer`.
@@ -420,47 +425,25 @@ def greedy_decode_batched(
     ```
     """
     max_length = _check_length(model, max_length)
-    source_ids = np.asarray(source_ids, dtype=np.int32)
-    pad = model.config.pad_id
-    n = len(source_ids)
-    decode, encode = _decode_fn(model, jit_compile), _encode_fn(model)
-    out = np.full((n, max_length - 1), pad, dtype=np.int32)
-    for lo in range(0, n, batch_size):
-        chunk = source_ids[lo : lo + batch_size]
-        rows = len(chunk)
-        if rows < batch_size and n > batch_size:  # keep one shape: pad with copies of row 0
-            chunk = np.concatenate([chunk, np.repeat(chunk[:1], batch_size - rows, axis=0)])
-        memory = encode(chunk)
-        buffer = np.full((len(chunk), max_length), pad, dtype=np.int32)
-        buffer[:, 0] = start_id
-        done = np.zeros(len(chunk), dtype=bool)
-        for t in range(max_length - 1):
-            logits = decode(buffer, memory, chunk).numpy()[:, t, :]  # (B, V)
-            next_ids = np.argmax(logits, axis=-1).astype(np.int32)
-            next_ids[done] = pad
-            buffer[:, t + 1] = next_ids
-            done |= next_ids == end_id
-            if done[:rows].all():
-                break
-        out[lo : lo + rows] = buffer[:rows, 1:]
-    return out
+    rows = generation.sample_batch(
+        model, [start_id], max_length - 1, source_ids=np.asarray(source_ids, dtype=np.int32),
+        temperature=0, stop_token=end_id, batch_size=batch_size, jit_compile=jit_compile,
+    )
+    return pad_batch(rows, max_length - 1, model.config.pad_id)
 
 
-def beam_search(
+def beam_search_batched(
     model, source_ids, start_id, end_id, *, beam_width=4, length_penalty=1.0, max_length=None,
     batch_size=64, return_all=False, jit_compile=False,
 ):
-    """Beam search for an encoder-decoder, many sentences at once.
+    """Beam search for an encoder-decoder, many sentences at once, as one padded array.
 
-    Each sentence keeps `beam_width` live hypotheses. At every step all `B * W` beams run as one
-    decoder batch; each sentence's `W * V` extensions are scored by summed log-probability and
-    the best `2W` are examined in order: an extension ending in `end_id` becomes a *finished*
-    hypothesis, ranked by `log p / length^length_penalty` (length counts the generated tokens,
-    `[END]` included), the others fill the live beams up to `W`. A sentence is done when it has
-    `W` finished hypotheses and no live beam, scored at its current length, ranks above the best
-    of them (or at `max_length`, when the live beams join the finished ones). With
-    `beam_width=1` this is greedy decoding; with `length_penalty=0` hypotheses compete on raw
-    log-probability, which favours short outputs.
+    The course's one beam search, `course_lib.generation.beam_search` with `source_ids`: each
+    sentence keeps `beam_width` live hypotheses, all `batch_size × beam_width` beams run as one
+    decoder batch, finished hypotheses are ranked by `log p / length^length_penalty` (length
+    counts the generated tokens, `[END]` included), and a sentence is done when `W` hypotheses
+    have ended and no live beam ranks above the best of them. With `beam_width=1` this is
+    greedy decoding; with `length_penalty=0` short outputs are favoured.
 
     Args:
         model: a `Seq2SeqTransformer`.
@@ -481,88 +464,17 @@ def beam_search(
 
     Example:
     ```python
-    best = beam_search(model, source_ids, ids.start, ids.end, beam_width=4)
+    best = beam_search_batched(model, source_ids, ids.start, ids.end, beam_width=4)
     ```
     """
-    if int(beam_width) < 1:
-        raise ValueError(f"beam_width must be at least 1, got {beam_width}")
-    if length_penalty < 0:
-        raise ValueError(f"length_penalty must be >= 0, got {length_penalty}; 0 turns it off")
-    w = int(beam_width)
     max_length = _check_length(model, max_length)
-    source_ids = np.asarray(source_ids, dtype=np.int32)
-    pad = model.config.pad_id
-    decode, encode = _decode_fn(model, jit_compile), _encode_fn(model)
-
-    def rank(log_prob, length):
-        return log_prob / (length**length_penalty)
-
-    out = np.full((len(source_ids), max_length - 1), pad, dtype=np.int32)
-    everything = []
-    for lo in range(0, len(source_ids), batch_size):
-        chunk = source_ids[lo : lo + batch_size]
-        b = len(chunk)
-        memory = encode(chunk)  # (B, Ts, C)
-        rows_src = np.repeat(chunk, w, axis=0)  # (B*W, Ts): beam k of sentence i is row i*W + k
-        rows_mem = tf.repeat(memory, w, axis=0)
-        buffer = np.full((b * w, max_length), pad, dtype=np.int32)
-        buffer[:, 0] = start_id
-        scores = np.full((b, w), -np.inf)
-        scores[:, 0] = 0.0  # one live beam at first: the others would duplicate it
-        finished = [[] for _ in range(b)]
-        done = np.zeros(b, dtype=bool)
-        for t in range(max_length - 1):
-            logits = decode(buffer, rows_mem, rows_src).numpy()[:, t, :]  # (B*W, V)
-            logp = _log_softmax(logits.astype(np.float64)).reshape(b, w, -1)
-            v = logp.shape[-1]
-            cand = (scores[:, :, None] + logp).reshape(b, w * v)  # (B, W*V)
-            k = min(2 * w, w * v)
-            top = np.argsort(-cand, axis=1, kind="stable")[:, :k]  # best first
-            new_buffer = buffer.copy()
-            new_scores = np.full((b, w), -np.inf)
-            for i in range(b):
-                if done[i]:
-                    continue
-                filled = 0
-                for j, flat in enumerate(top[i]):
-                    score = cand[i, flat]
-                    if not np.isfinite(score):
-                        break
-                    parent, token = divmod(int(flat), v)
-                    if token == end_id:
-                        # Only an ending among the W best extensions counts (as in Hugging
-                        # Face's BeamSearchScorer); so W = 1 is exactly greedy decoding.
-                        if j < w:
-                            seq = buffer[i * w + parent, 1 : t + 1].tolist() + [token]
-                            finished[i].append((seq, float(score), rank(score, t + 1)))
-                        continue
-                    row = i * w + filled
-                    new_buffer[row, : t + 1] = buffer[i * w + parent, : t + 1]
-                    new_buffer[row, t + 1] = token
-                    new_scores[i, filled] = score
-                    filled += 1
-                    if filled == w:
-                        break
-                # Done when W hypotheses have ended and none of the live beams, scored at its
-                # current length, ranks above the best of them (exact for length_penalty = 0,
-                # where every further token can only lower a score).
-                best_live = rank(new_scores[i].max(), t + 1) if filled else -np.inf
-                if len(finished[i]) >= w and max(h[2] for h in finished[i]) >= best_live:
-                    done[i] = True
-            buffer, scores = new_buffer, new_scores
-            if done.all():
-                break
-        for i in range(b):
-            if not done[i]:  # ran out of length: the live beams join the finished ones
-                for k in range(w):
-                    if np.isfinite(scores[i, k]):
-                        seq = buffer[i * w + k, 1:].tolist()
-                        finished[i].append((seq, float(scores[i, k]), rank(scores[i, k], len(seq))))
-            hyps = sorted(finished[i], key=lambda h: -h[2])  # sorted() is stable
-            best = hyps[0][0][: max_length - 1]
-            out[lo + i, : len(best)] = best
-            everything.append(hyps)
-    return (out, everything) if return_all else out
+    found = generation.beam_search(
+        model, [start_id], max_length - 1, source_ids=np.asarray(source_ids, dtype=np.int32),
+        beam_width=beam_width, length_penalty=length_penalty, stop_token=end_id,
+        batch_size=batch_size, jit_compile=jit_compile, return_all=True,
+    )
+    best = pad_batch([hyps[0][0] for hyps in found], max_length - 1, model.config.pad_id)
+    return (best, found) if return_all else best
 
 
 def sequence_log_prob(model, source_ids, target_ids, start_id, pad_id=None):
@@ -593,7 +505,7 @@ def sequence_log_prob(model, source_ids, target_ids, start_id, pad_id=None):
         model({"encoder_token_ids": np.asarray(source_ids, np.int32),
                "decoder_token_ids": decoder_in}, training=False)
     ).astype(np.float64)
-    logp = _log_softmax(logits)  # (N, L, V)
+    logp = log_softmax(logits)  # (N, L, V)
     picked = np.take_along_axis(logp, target_ids[..., None], axis=-1)[..., 0]
     return (picked * (target_ids != pad)).sum(axis=1)
 
@@ -624,8 +536,8 @@ def translate(model, tokenizer, texts, *, beam_width=1, length_penalty=1.0, batc
         model: a trained `Seq2SeqTransformer`.
         tokenizer: its `train_pair_tokenizer` tokenizer.
         texts: source strings.
-        beam_width: 1 decodes greedily, more uses `beam_search`.
-        length_penalty: α of `beam_search`.
+        beam_width: 1 decodes greedily, more uses `beam_search_batched`.
+        length_penalty: α of `beam_search_batched`.
         batch_size: sentences per decoder call.
 
     Returns:
@@ -642,14 +554,10 @@ def translate(model, tokenizer, texts, *, beam_width=1, length_penalty=1.0, batc
     if beam_width == 1:
         out = greedy_decode_batched(model, src, ids.start, ids.end, batch_size=batch_size)
     else:
-        out = beam_search(model, src, ids.start, ids.end, beam_width=beam_width,
-                          length_penalty=length_penalty, batch_size=max(1, batch_size // beam_width))
+        out = beam_search_batched(model, src, ids.start, ids.end, beam_width=beam_width,
+                                  length_penalty=length_penalty, batch_size=max(1, batch_size // beam_width))
     return [decode_ids(tokenizer, row, ids.end, ids.pad) for row in out]
 
-
-# ---------------------------------------------------------------------------------------------
-# Extractive summarization baselines
-# ---------------------------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9#¿¡])")
 

@@ -1,24 +1,26 @@
-"""Run the course GPT under another Keras backend, in a subprocess, and compare its outputs.
+# Generated from notebooks/src/12_tools.py (notebooks/12_tools.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
+"""The course GPT under another Keras backend, written in notebooks/12_tools.ipynb.
 
 Keras 3 runs the same model code on TensorFlow, JAX or PyTorch. The backend is chosen once per
 process, by the ``KERAS_BACKEND`` environment variable, before Keras is imported; a notebook
 that already runs on TensorFlow cannot switch. So :func:`run_gpt_under_backend` writes the
-model's configuration, its weights (plain NumPy arrays) and the input ids to a temporary folder,
-starts ``python -m course_lib.chapters.ch12_tools <folder>`` with ``KERAS_BACKEND`` set, and reads back the
-logits the other process computed. Identical logits for identical weights prove that the
-architecture, the weight transfer and every op the model uses mean the same thing there.
+model's configuration, its weights (plain NumPy arrays, :func:`export_weights`) and the input
+ids to a temporary folder, starts a fresh Python process with ``KERAS_BACKEND`` set that runs
+:func:`backend_worker` on that folder, and reads back the logits it computed. Identical logits
+for identical weights prove that the architecture, the weight transfer and every op the model
+uses mean the same thing there.
 
 A backend that is not installed is not an error: the result says so (``status="skipped"``)
 with the command that would install it, so a notebook can print a clean message.
 
 Example:
 
->>> result = run_gpt_under_backend("no_such_backend", None, None, None)
->>> result.status
+>>> backend_installed("tensorflow")
+True
+>>> run_gpt_under_backend("no_such_backend", None, None, None).status
 'skipped'
 """
-
-from __future__ import annotations
 
 import dataclasses
 import importlib.util
@@ -30,17 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import ops
 
-__all__ = [
-    "BACKENDS",
-    "INSTALL_HINTS",
-    "BackendResult",
-    "backend_installed",
-    "export_weights",
-    "import_weights",
-    "run_gpt_under_backend",
-]
+import course_lib
+from course_lib.gpt import GPT
 
 # The backends Keras 3 supports, and the Python package each one needs.
 BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -49,7 +46,8 @@ INSTALL_HINTS = {
     "jax": 'pip install "jax[cpu]"',
     "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
 }
-_REPO = Path(__file__).resolve().parents[1]
+# The checkout this process imports course_lib from; the child process imports the same one.
+_REPO = Path(course_lib.__file__).resolve().parents[1]
 
 
 @dataclasses.dataclass
@@ -171,6 +169,38 @@ def import_weights(model, weights: dict[str, np.ndarray]) -> None:
         variable.assign(value)
 
 
+def backend_worker(folder) -> None:
+    """The subprocess side: build the GPT, load the weights, write its logits and versions.
+
+    :func:`run_gpt_under_backend` starts it in a fresh process, with ``KERAS_BACKEND`` set in
+    that process's environment (so Keras reads it when this module imports Keras), as
+    ``python -c "from course_lib.chapters.ch12_tools import backend_worker;
+    backend_worker('<folder>')"``.
+
+    Args:
+        folder: the folder holding ``config.json``, ``weights.npz`` and ``token_ids.npy``;
+            ``logits.npy`` and ``info.json`` are written there.
+
+    Example:
+    ```python
+    backend_worker(folder)  # in this process: the same logits, on this process's backend
+    ```
+    """
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    model = GPT(config)
+    with np.load(folder / "weights.npz") as data:
+        import_weights(model, {k: data[k] for k in data.files})
+    ids = np.load(folder / "token_ids.npy")  # (B, T)
+    logits = ops.convert_to_numpy(model(ops.convert_to_tensor(ids), training=False))  # (B, T, V)
+    np.save(folder / "logits.npy", logits.astype(np.float32))
+    backend = keras.backend.backend()
+    module = importlib.import_module(BACKENDS.get(backend, backend))
+    info = {"backend": backend, "version": getattr(module, "__version__", "?"),
+            "keras": keras.__version__}
+    (folder / "info.json").write_text(json.dumps(info), encoding="utf-8")
+
+
 def run_gpt_under_backend(backend, config, weights, token_ids, *, timeout=300.0) -> BackendResult:
     """Computes ``GPT(config)`` logits for ``token_ids`` under ``KERAS_BACKEND=backend``.
 
@@ -218,12 +248,15 @@ def run_gpt_under_backend(backend, config, weights, token_ids, *, timeout=300.0)
         np.savez(folder / "weights.npz", **weights)
         np.save(folder / "token_ids.npy", ids)
         env = dict(os.environ, KERAS_BACKEND=backend)
-        # The child imports course_lib from this checkout, wherever the notebook runs from.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))
+        # The child's first statement imports this module, and with it Keras, under the
+        # KERAS_BACKEND of its environment.
+        entry = ("from course_lib.chapters.ch12_tools import backend_worker; "
+                 f"backend_worker({str(folder)!r})")
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "course_lib.chapters.ch12_tools", str(folder)],
+                [sys.executable, "-c", entry],
                 env=env, capture_output=True, text=True, timeout=timeout, check=False,
             )
         except subprocess.TimeoutExpired:
@@ -240,30 +273,3 @@ def run_gpt_under_backend(backend, config, weights, token_ids, *, timeout=300.0)
             message=f"Keras {info['keras']} on {info['backend']} {info['version']}",
             seconds=seconds,
         )
-
-
-def _worker(folder: Path) -> None:
-    """The subprocess side: build the GPT, load the weights, write logits and versions."""
-    import keras
-    from keras import ops
-
-    from course_lib.gpt import GPT
-
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    model = GPT(config)
-    with np.load(folder / "weights.npz") as data:
-        import_weights(model, {k: data[k] for k in data.files})
-    ids = np.load(folder / "token_ids.npy")
-    logits = ops.convert_to_numpy(model(ops.convert_to_tensor(ids), training=False))
-    np.save(folder / "logits.npy", logits.astype(np.float32))
-    backend = keras.backend.backend()
-    module = importlib.import_module(BACKENDS.get(backend, backend))
-    info = {"backend": backend, "version": getattr(module, "__version__", "?"),
-            "keras": keras.__version__}
-    (folder / "info.json").write_text(json.dumps(info), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: KERAS_BACKEND=jax python -m course_lib.chapters.ch12_tools <folder>")
-    _worker(Path(sys.argv[1]))

@@ -1,5 +1,7 @@
+# Generated from notebooks/src/14_faq.py (notebooks/14_faq.ipynb) by
+# `python tools/notebooks.py build`: edit the notebook source, not this file.
 """Answers to the questions learners ask most, as functions: how long will training take, and
-why is my loss stuck.
+why is my loss stuck. Written in notebooks/14_faq.ipynb.
 
 **How long will training take?** Training a Transformer costs about ``6·N·D`` floating-point
 operations (FLOPs) for N parameters and D training tokens (Kaplan et al., 2020): 2·N per token
@@ -19,9 +21,9 @@ Example:
 12000000000000.0
 >>> estimate_training(num_parameters=809_856, num_tokens=1_536_000, tokens_per_second=13_442).minutes
 1.9
+>>> diagnose_loss([4.17, 4.18, 4.17, 4.17], vocab_size=65).verdict  # ln 65 = 4.17: nothing learned
+'stuck at uniform'
 """
-
-from __future__ import annotations
 
 import dataclasses
 import json
@@ -30,198 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = [
-    "training_flops",
-    "attention_flops_per_token",
-    "achieved_flops_per_second",
-    "TrainingEstimate",
-    "estimate_training",
-    "format_duration",
-    "load_benchmarks",
-    "unigram_entropy",
-    "LossDiagnosis",
-    "diagnose_loss",
-]
-
-_REPO = Path(__file__).resolve().parents[1]
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def training_flops(num_parameters, num_tokens, *, attention_per_token=0.0) -> float:
-    """Training FLOPs ≈ (6·N + attention) · D.
-
-    Args:
-        num_parameters: N, the trainable parameters.
-        num_tokens: D, the tokens the model trains on (steps × batch × context).
-        attention_per_token: extra FLOPs per token for attention scores, e.g. from
-            :func:`attention_flops_per_token`; 0 gives the plain 6·N·D rule.
-
-    Example:
-
-    >>> training_flops(100, 10)
-    6000.0
-    """
-    n = _check_positive("num_parameters", num_parameters)
-    d = _check_positive("num_tokens", num_tokens)
-    if attention_per_token < 0:
-        raise ValueError(f"attention_per_token must be >= 0, got {attention_per_token}")
-    return (6.0 * n + float(attention_per_token)) * d
-
-
-def attention_flops_per_token(config) -> float:
-    """Training FLOPs per token spent on attention scores and their weighted sum: 6·L·T·C.
-
-    The 6·N rule counts the weight matrices only; ``QKᵀ`` and ``softmax · V`` add 2·T·C
-    multiply-adds per layer and token in the forward pass (Kaplan et al., 2020, Table 1),
-    tripled for training. A causal mask makes half of them unnecessary, but the usual kernels
-    compute them anyway.
-
-    Args:
-        config: a ``course_lib.gpt.GPTConfig`` (``num_layers``, ``context_length``, ``width``).
-
-    Example:
-
-    >>> from course_lib.gpt import GPTConfig
-    >>> attention_flops_per_token(GPTConfig(65, context_length=64, num_layers=4, num_heads=4, width=128))
-    196608.0
-    """
-    return 6.0 * config.num_layers * config.context_length * config.width
-
-
-def achieved_flops_per_second(num_parameters, tokens_per_second, *, attention_per_token=0.0):
-    """The FLOP rate a measured training throughput corresponds to.
-
-    Args:
-        num_parameters: N of the model that was timed.
-        tokens_per_second: its measured training throughput.
-        attention_per_token: as in :func:`training_flops`.
-
-    Example:
-
-    >>> achieved_flops_per_second(1_000, 50)
-    300000.0
-    """
-    return training_flops(num_parameters, tokens_per_second, attention_per_token=attention_per_token)
-
-
-def format_duration(seconds) -> str:
-    """A duration in the largest unit that keeps it readable: ``"45 s"``, ``"3.2 min"``, ``"5.1 h"``,
-    ``"12 days"``, ``"3.4 years"``.
-
-    Example:
-
-    >>> format_duration(7200)
-    '2.0 h'
-    """
-    s = float(seconds)
-    if s < 90:
-        return f"{s:.0f} s"
-    if s < 90 * 60:
-        return f"{s / 60:.1f} min"
-    if s < 48 * 3600:
-        return f"{s / 3600:.1f} h"
-    if s < 730 * 86400:
-        return f"{s / 86400:.0f} days"
-    return f"{s / (365.25 * 86400):.1f} years"
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingEstimate:
-    """How long a training run takes at a given throughput.
-
-    Attributes:
-        num_tokens: D, tokens processed.
-        tokens_per_second: the throughput assumed.
-        seconds: D / throughput.
-        flops: training FLOPs (``nan`` when the parameter count was not given).
-    """
-
-    num_tokens: float
-    tokens_per_second: float
-    seconds: float
-    flops: float
-
-    @property
-    def minutes(self) -> float:
-        """The estimate in minutes, rounded to 0.1."""
-        return round(self.seconds / 60, 1)
-
-    def __str__(self):
-        flops = "" if math.isnan(self.flops) else f", {self.flops:.2e} FLOPs"
-        return (f"{self.num_tokens:,.0f} tokens at {self.tokens_per_second:,.0f} tokens/s: "
-                f"{format_duration(self.seconds)}{flops}")
-
-
-def estimate_training(*, num_tokens, tokens_per_second=None, num_parameters=None,
-                      flops_per_second=None, attention_per_token=0.0) -> TrainingEstimate:
-    """Estimates training time from a measured throughput or a measured FLOP rate.
-
-    Give either ``tokens_per_second`` (measured on this model) or ``flops_per_second`` with
-    ``num_parameters`` (a FLOP rate measured on another model, scaled to this one: a model
-    twice as large trains about half as many tokens per second on the same machine).
-
-    Args:
-        num_tokens: D = steps × batch size × context length.
-        tokens_per_second: measured training throughput of this model.
-        num_parameters: N, needed for the FLOP count and for ``flops_per_second``.
-        flops_per_second: an achieved FLOP rate, e.g. from :func:`achieved_flops_per_second`.
-        attention_per_token: as in :func:`training_flops`.
-
-    Returns:
-        A :class:`TrainingEstimate`.
-
-    Example:
-
-    >>> str(estimate_training(num_tokens=7_200_000, tokens_per_second=1_000))
-    '7,200,000 tokens at 1,000 tokens/s: 2.0 h'
-    """
-    d = _check_positive("num_tokens", num_tokens)
-    flops = float("nan")
-    if num_parameters is not None:
-        flops = training_flops(num_parameters, d, attention_per_token=attention_per_token)
-    if (tokens_per_second is None) == (flops_per_second is None):
-        raise ValueError(
-            "give exactly one of tokens_per_second (measured on this model) or "
-            "flops_per_second (with num_parameters)"
-        )
-    if flops_per_second is not None:
-        if num_parameters is None:
-            raise ValueError("flops_per_second needs num_parameters to turn FLOPs into tokens")
-        rate = _check_positive("flops_per_second", flops_per_second)
-        tokens_per_second = rate / (6.0 * float(num_parameters) + attention_per_token)
-    tps = _check_positive("tokens_per_second", tokens_per_second)
-    return TrainingEstimate(d, tps, d / tps, flops)
-
-
-def load_benchmarks(folder=None) -> dict[str, dict]:
-    """The throughput records in ``benchmarks/results/*.json`` that have ``tokens_per_sec``.
-
-    Args:
-        folder: where to look; default the repository's ``benchmarks/results``.
-
-    Returns:
-        ``{file stem: record}``, sorted by name ({} when there is none).
-
-    Example:
-    ```python
-    load_benchmarks()["char_gpt_cpu"]["tokens_per_sec"]  # 13442.4
-    ```
-    """
-    folder = Path(folder) if folder is not None else _REPO / "benchmarks" / "results"
-    out = {}
-    for path in sorted(folder.glob("*.json")):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(record, dict) and "tokens_per_sec" in record:
-            out[path.stem] = record
-    return out
+import course_lib
 
 
 def unigram_entropy(token_ids, vocab_size=None) -> float:
@@ -297,6 +108,8 @@ def diagnose_loss(losses, vocab_size, *, unigram=None, tolerance=0.05) -> LossDi
 
     >>> diagnose_loss([4.17, 4.18, 4.17, 4.17], vocab_size=65).verdict
     'stuck at uniform'
+    >>> diagnose_loss([4.2, 3.6, 3.35, 3.31, 3.30, 3.30, 3.29, 3.30], 65, unigram=3.30).verdict
+    'frequencies only'
     """
     values = np.asarray(losses, dtype=np.float64).ravel()
     if values.size < 2:
@@ -312,7 +125,7 @@ def diagnose_loss(losses, vocab_size, *, unigram=None, tolerance=0.05) -> LossDi
             "gradients, and look for log(0) or a division by zero.",
             float("nan"),
         )
-    tail = values[-max(1, values.size // 4):]
+    tail = values[-max(1, values.size // 4):]  # the last quarter: single steps are noisy
     final = float(tail.mean())
     if final < 0.02 * uniform:
         return LossDiagnosis(
@@ -350,3 +163,186 @@ def diagnose_loss(losses, vocab_size, *, unigram=None, tolerance=0.05) -> LossDi
         if unigram is not None and final < unigram else f"down from {values[0]:.3f}.",
         final,
     )
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def training_flops(num_parameters, num_tokens, *, attention_per_token=0.0) -> float:
+    """Training FLOPs ≈ (6·N + attention) · D.
+
+    Args:
+        num_parameters: N, the trainable parameters.
+        num_tokens: D, the tokens the model trains on (steps × batch × context).
+        attention_per_token: extra FLOPs per token for attention scores, e.g. from
+            :func:`attention_flops_per_token`; 0 gives the plain 6·N·D rule.
+
+    Example:
+
+    >>> training_flops(100, 10)
+    6000.0
+    """
+    n = _check_positive("num_parameters", num_parameters)
+    d = _check_positive("num_tokens", num_tokens)
+    if attention_per_token < 0:
+        raise ValueError(f"attention_per_token must be >= 0, got {attention_per_token}")
+    return (6.0 * n + float(attention_per_token)) * d
+
+
+def attention_flops_per_token(config) -> float:
+    """Training FLOPs per token spent on attention scores and their weighted sum: 6·L·T·C.
+
+    The 6·N rule counts the weight matrices only; ``QKᵀ`` and ``softmax · V`` add 2·T·C
+    multiply-adds per layer and token in the forward pass (Kaplan et al., 2020, Table 1),
+    tripled for training. A causal mask makes half of them unnecessary, but the usual kernels
+    compute them anyway.
+
+    Args:
+        config: a ``course_lib.gpt.GPTConfig`` (``num_layers``, ``context_length``, ``width``).
+
+    Example:
+
+    >>> from course_lib.gpt import GPTConfig
+    >>> attention_flops_per_token(GPTConfig(65, context_length=64, num_layers=4, num_heads=4, width=128))
+    196608.0
+    """
+    return 6.0 * config.num_layers * config.context_length * config.width
+
+
+def achieved_flops_per_second(num_parameters, tokens_per_second, *, attention_per_token=0.0):
+    """The FLOP rate a measured training throughput corresponds to.
+
+    Args:
+        num_parameters: N of the model that was timed.
+        tokens_per_second: its measured training throughput.
+        attention_per_token: as in :func:`training_flops`.
+
+    Example:
+
+    >>> achieved_flops_per_second(1_000, 50)
+    300000.0
+    """
+    return training_flops(num_parameters, tokens_per_second, attention_per_token=attention_per_token)
+
+
+# The checkout this module belongs to, where benchmarks/results/ lives.
+_REPO = Path(course_lib.__file__).resolve().parents[1]
+
+
+def format_duration(seconds) -> str:
+    """A duration in the largest unit that keeps it readable: ``"45 s"``, ``"3.2 min"``, ``"5.1 h"``,
+    ``"12 days"``, ``"3.4 years"``.
+
+    Example:
+
+    >>> format_duration(7200)
+    '2.0 h'
+    """
+    s = float(seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.1f} min"
+    if s < 48 * 3600:
+        return f"{s / 3600:.1f} h"
+    if s < 730 * 86400:
+        return f"{s / 86400:.0f} days"
+    return f"{s / (365.25 * 86400):.1f} years"
+
+
+def load_benchmarks(folder=None) -> dict[str, dict]:
+    """The throughput records in ``benchmarks/results/*.json`` that have ``tokens_per_sec``.
+
+    Args:
+        folder: where to look; default the repository's ``benchmarks/results``.
+
+    Returns:
+        ``{file stem: record}``, sorted by name ({} when there is none).
+
+    Example:
+    ```python
+    load_benchmarks()["char_gpt_cpu"]["tokens_per_sec"]  # 13442.4
+    ```
+    """
+    folder = Path(folder) if folder is not None else _REPO / "benchmarks" / "results"
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(record, dict) and "tokens_per_sec" in record:
+            out[path.stem] = record
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingEstimate:
+    """How long a training run takes at a given throughput.
+
+    Attributes:
+        num_tokens: D, tokens processed.
+        tokens_per_second: the throughput assumed.
+        seconds: D / throughput.
+        flops: training FLOPs (``nan`` when the parameter count was not given).
+    """
+
+    num_tokens: float
+    tokens_per_second: float
+    seconds: float
+    flops: float
+
+    @property
+    def minutes(self) -> float:
+        """The estimate in minutes, rounded to 0.1."""
+        return round(self.seconds / 60, 1)
+
+    def __str__(self):
+        flops = "" if math.isnan(self.flops) else f", {self.flops:.2e} FLOPs"
+        return (f"{self.num_tokens:,.0f} tokens at {self.tokens_per_second:,.0f} tokens/s: "
+                f"{format_duration(self.seconds)}{flops}")
+
+
+def estimate_training(*, num_tokens, tokens_per_second=None, num_parameters=None,
+                      flops_per_second=None, attention_per_token=0.0) -> TrainingEstimate:
+    """Estimates training time from a measured throughput or a measured FLOP rate.
+
+    Give either ``tokens_per_second`` (measured on this model) or ``flops_per_second`` with
+    ``num_parameters`` (a FLOP rate measured on another model, scaled to this one: a model
+    twice as large trains about half as many tokens per second on the same machine).
+
+    Args:
+        num_tokens: D = steps × batch size × context length.
+        tokens_per_second: measured training throughput of this model.
+        num_parameters: N, needed for the FLOP count and for ``flops_per_second``.
+        flops_per_second: an achieved FLOP rate, e.g. from :func:`achieved_flops_per_second`.
+        attention_per_token: as in :func:`training_flops`.
+
+    Returns:
+        A :class:`TrainingEstimate`.
+
+    Example:
+
+    >>> str(estimate_training(num_tokens=7_200_000, tokens_per_second=1_000))
+    '7,200,000 tokens at 1,000 tokens/s: 2.0 h'
+    """
+    d = _check_positive("num_tokens", num_tokens)
+    flops = float("nan")
+    if num_parameters is not None:
+        flops = training_flops(num_parameters, d, attention_per_token=attention_per_token)
+    if (tokens_per_second is None) == (flops_per_second is None):
+        raise ValueError(
+            "give exactly one of tokens_per_second (measured on this model) or "
+            "flops_per_second (with num_parameters)"
+        )
+    if flops_per_second is not None:
+        if num_parameters is None:
+            raise ValueError("flops_per_second needs num_parameters to turn FLOPs into tokens")
+        rate = _check_positive("flops_per_second", flops_per_second)
+        # The same FLOP rate on a model with more FLOPs per token: fewer tokens per second.
+        tokens_per_second = rate / (6.0 * float(num_parameters) + attention_per_token)
+    tps = _check_positive("tokens_per_second", tokens_per_second)
+    return TrainingEstimate(d, tps, d / tps, flops)

@@ -104,7 +104,8 @@ is exactly :class:`ClassificationHead`, which the chapter checks with copied wei
 - ``ClassificationHead``: encoder output ``(B, T, C)`` → ``[CLS]`` vector → dropout → logits.
 - ``MaskedLMHead``, ``masked_lm_loss``, ``MaskedLMPretrainer``: BERT's pretraining task: predict
   the hidden tokens; the loss counts the hidden positions only.
-- ``mlm_dataset``: hides 15% of the tokens (keras-hub's ``MaskedLMMaskGenerator``).
+- ``bert_mask``, ``mlm_dataset``: hide 15% of the tokens as BERT does, drawn from a seed (so
+  two runs see the same masks).
 - ``copy_encoder_weights``: pretrained encoder → the encoder inside a ``TransformerClassifier``.
 - ``train_wordpiece_vocabulary``, ``SentencePreprocessor``: strings → ``(B, T)`` ids
   ``[CLS] w1 w2 … [SEP] [PAD] …`` (a Keras layer that saves with its vocabulary).
@@ -792,14 +793,76 @@ test_probs["encoder, from scratch"] = predict_proba(scratch, preprocessor, test_
 # the test sentences.
 
 # %% [export] fold
+def bert_mask(token_ids, *, seed, vocabulary_size, mask_id, unselectable_ids, mask_rate=0.15,
+              max_masked=None):
+    """BERT's masking of a batch, drawn from `seed` alone (stateless, so it reproduces).
+
+    In each row, `mask_rate` of the selectable tokens (rounded, at least one, at most
+    `max_masked`) are picked at random; as in BERT, 80% of the picked tokens become `[MASK]`,
+    10% a random token and 10% stay as they are. The model must predict the original ids at
+    the picked positions. The same picks as `keras_hub.layers.MaskedLMMaskGenerator` in
+    distribution, with one difference: the draws come from `seed` (two int64), not from a
+    random-number state, so the same batch and seed always give the same masks.
+
+    Args:
+        token_ids: `(B, T)` int ids.
+        seed: a pair of ints; a different pair for each batch gives new masks.
+        vocabulary_size: V, the range of the random replacement tokens.
+        mask_id: the `[MASK]` id.
+        unselectable_ids: ids never picked (`[PAD]`, `[CLS]`, `[SEP]`).
+        mask_rate: the share of selectable tokens picked (BERT: 0.15).
+        max_masked: P, the positions kept per row; default 15% of T, rounded up.
+
+    Returns:
+        A dict: `token_ids` `(B, T)` with the replacements, `mask_positions` `(B, P)`,
+        `mask_ids` `(B, P)` (the original ids there) and `mask_weights` `(B, P)` (1.0 for a
+        picked position, 0.0 for padding of P).
+
+    Example:
+    ```python
+    masked = bert_mask(pre(["a great movie"]), seed=(0, 0), vocabulary_size=100, mask_id=4,
+                       unselectable_ids=(0, 2, 3))
+    ```
+    """
+    token_ids = tf.convert_to_tensor(token_ids)
+    ids = tf.cast(token_ids, tf.int32)  # (B, T)
+    length = ids.shape[1]
+    p = max(1, int(np.ceil(0.15 * length))) if max_masked is None else int(max_masked)
+    seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+    # Three independent streams from one seed: which positions, what to do, which token.
+    pick_seed, action_seed, token_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, num=3))
+    selectable = tf.reduce_all(ids[:, :, None] != tf.constant(list(unselectable_ids))[None, None],
+                               axis=-1)  # (B, T)
+    count = tf.reduce_sum(tf.cast(selectable, tf.float32), axis=1)  # (B,)
+    k = tf.minimum(tf.maximum(tf.round(mask_rate * count), tf.minimum(count, 1.0)), float(p))
+    noise = tf.random.stateless_uniform(tf.shape(ids), seed=pick_seed)  # (B, T)
+    order = tf.argsort(tf.where(selectable, noise, 2.0), axis=1)[:, :p]  # (B, P): random picks
+    kept = tf.range(p, dtype=tf.float32)[None, :] < k[:, None]  # (B, P)
+    positions = tf.sort(tf.where(kept, order, length), axis=1)  # (B, P): picked, in order
+    kept = positions < length  # (B, P)
+    positions = tf.where(kept, positions, 0)  # (B, P)
+    originals = tf.where(kept, tf.gather(ids, positions, batch_dims=1), 0)  # (B, P)
+    action = tf.random.stateless_uniform(tf.shape(positions), seed=action_seed)  # (B, P)
+    random_ids = tf.random.stateless_uniform(tf.shape(positions), seed=token_seed,
+                                             maxval=vocabulary_size, dtype=tf.int32)  # (B, P)
+    replaced = tf.where(action < 0.8, mask_id, tf.where(action < 0.9, random_ids, originals))
+    rows = tf.broadcast_to(tf.range(tf.shape(ids)[0])[:, None], tf.shape(positions))  # (B, P)
+    where = tf.boolean_mask(tf.stack([rows, positions], axis=-1), kept)  # (picked, 2)
+    masked = tf.tensor_scatter_nd_update(ids, where, tf.boolean_mask(replaced, kept))  # (B, T)
+    return {"token_ids": tf.cast(masked, token_ids.dtype), "mask_positions": positions,
+            "mask_ids": originals, "mask_weights": tf.cast(kept, tf.float32)}
+
+
 def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=None,
                 shuffle=True, seed=0, repeat=False):
     """A `tf.data` pipeline of MLM batches: `(x, mask_ids, mask_weights)`.
 
-    Each sentence is packed by `preprocessor`, then `keras_hub.layers.MaskedLMMaskGenerator`
-    picks `mask_rate` of its real tokens (never `[CLS]`, `[SEP]` or `[PAD]`) and, as BERT, puts
-    `[MASK]` in 80% of them, a random token in 10% and leaves 10% unchanged. The model must
-    predict the original ids at those positions.
+    Each sentence is packed by `preprocessor`, then `bert_mask` picks `mask_rate` of its real
+    tokens (never `[CLS]`, `[SEP]` or `[PAD]`) and, as BERT, puts `[MASK]` in 80% of them, a
+    random token in 10% and leaves 10% unchanged. The model must predict the original ids at
+    those positions. Batch `i` (counted across epochs) is masked with the seed `(seed, i)`, so
+    every epoch sees new masks and two runs see the same ones.
 
     Args:
         texts: unlabelled sentences.
@@ -807,9 +870,8 @@ def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=N
         batch_size: sentences per batch.
         mask_rate: share of real tokens to predict (BERT: 0.15).
         max_masked: P, the masked positions kept per sentence; default 15% of T, rounded up.
-        shuffle: shuffle the sentences (each epoch draws new masks either way).
-        seed: seeds the shuffle; the masks follow Keras's global seed
-            (`keras.utils.set_random_seed`).
+        shuffle: shuffle the sentences (reshuffled each epoch, from `seed`).
+        seed: seeds the shuffle and the masks.
         repeat: repeat forever (use `steps_per_epoch` in `fit`).
 
     Returns:
@@ -824,19 +886,13 @@ def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=N
     check_positive_int("batch_size", batch_size)
     if not 0.0 < mask_rate < 1.0:
         raise ValueError(f"mask_rate must be in (0, 1), got {mask_rate}; BERT uses 0.15")
-    length = preprocessor.sequence_length
-    if max_masked is None:
-        max_masked = max(1, int(np.ceil(0.15 * length)))
-    masker = keras_hub.layers.MaskedLMMaskGenerator(
-        vocabulary_size=preprocessor.vocabulary_size,
-        mask_selection_rate=mask_rate,
-        mask_token_id=preprocessor.mask_id,
-        mask_selection_length=int(max_masked),
-        unselectable_token_ids=[preprocessor.pad_id, preprocessor.cls_id, preprocessor.sep_id],
-    )
+    unselectable = (preprocessor.pad_id, preprocessor.cls_id, preprocessor.sep_id)
 
-    def to_example(batch):
-        masked = masker(preprocessor(batch))
+    def to_example(index, batch):
+        masked = bert_mask(preprocessor(batch), seed=tf.stack([tf.constant(seed, tf.int64), index]),
+                           vocabulary_size=preprocessor.vocabulary_size,
+                           mask_id=preprocessor.mask_id, unselectable_ids=unselectable,
+                           mask_rate=mask_rate, max_masked=max_masked)
         x = {"token_ids": masked["token_ids"], "mask_positions": masked["mask_positions"]}
         return x, masked["mask_ids"], masked["mask_weights"]
 
@@ -845,8 +901,8 @@ def mlm_dataset(texts, preprocessor, batch_size, *, mask_rate=0.15, max_masked=N
         ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    # Masks are drawn after batching, in the pipeline: every epoch sees new masks.
-    return ds.batch(batch_size).map(to_example).prefetch(tf.data.AUTOTUNE)
+    # Masks are drawn after batching, in the pipeline, from the batch's running index.
+    return ds.batch(batch_size).enumerate().map(to_example).prefetch(tf.data.AUTOTUNE)
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -39,14 +39,21 @@ from IPython.display import Markdown, display
 from keras import ops
 
 import course_lib
-from course_lib import decoding
-from course_lib.chapters import ch09_generation_and_dialogue as code_corpus
-from course_lib.chapters import ch09_generation_and_dialogue as dialogue
 from course_lib.data import load_tiny_shakespeare, load_topical_chat
 from course_lib.exercises import ch09 as ex
-from course_lib.generation import generate, generate_text, top_k_filter, top_p_filter
+from course_lib.generation import (
+    beam_search,
+    generate_text,
+    perplexity,
+    sample_batch,
+    token_log_probs,
+    top_k_filter,
+    top_p_filter,
+)
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.lm_data import split_tokens
+from course_lib.metrics import distinct_n, log_softmax, repetition_rate, word_tokens
+from course_lib.model_io import load_model
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
 from course_lib.tokenizers import BPETokenizer, CharTokenizer
@@ -128,7 +135,7 @@ saved_model = artifacts / "shakespeare_gpt.keras"
 saved_tokenizer = artifacts / "shakespeare_char_tokenizer.json"
 if not profile.is_smoke and saved_model.exists() and saved_tokenizer.exists():
     char_tokenizer = CharTokenizer.load(saved_tokenizer)
-    shakespeare = keras.saving.load_model(saved_model)
+    shakespeare = load_model(saved_model)
     print(f"loaded chapter 06's model from {saved_model.relative_to(REPO)}")
 else:
     char_tokenizer = CharTokenizer.from_text(text)
@@ -149,13 +156,13 @@ val_text = char_tokenizer.decode(val_ids)
 cfg = shakespeare.config
 print(f"GPT: {cfg.num_layers} layers, width {cfg.width}, context {cfg.context_length} "
       f"characters, {shakespeare.count_params():,} parameters")
-val_ppl = decoding.perplexity(shakespeare, val_ids[:profile.pick(smoke=2000, cpu=30_000, gpu=100_000)],
-                              jit_compile=DECODE_JIT)
+val_ppl = perplexity(shakespeare, val_ids[:profile.pick(smoke=2000, cpu=30_000, gpu=100_000)],
+                     jit_compile=DECODE_JIT)
 print(f"validation perplexity {val_ppl:.2f} per character (loss {np.log(val_ppl):.3f}); "
       f"a uniform guess would be {char_tokenizer.vocab_size}")
 
 # %% [markdown]
-# The validation perplexity is computed with `course_lib.decoding.perplexity`, which slides a
+# The validation perplexity is computed with `course_lib.generation.perplexity`, which slides a
 # window of `context_length` characters over the text (section 2.3 explains it). A perplexity of
 # about 6 means the model is, on average, as unsure as if it chose among 6 equally likely
 # characters: far from the 65 of a uniform guess, far from certain.
@@ -280,13 +287,14 @@ print(f"nucleus size at p = 0.9: {np.count_nonzero(ours_p)} of {z.size} tokens")
 # decoding; with `W = V^(n−1)` it would be an exhaustive search over n tokens. Exercise 3 works
 # one example by hand.
 #
-# Below, a from-scratch beam search of a dozen lines, next to `course_lib.decoding.beam_search`
+# Below, a from-scratch beam search of a dozen lines, next to `course_lib.generation.beam_search`
 # and keras-hub's `BeamSampler`, on a small GPT with random weights (so that this check prints
 # the same on every machine). The course version adds what a real search needs: the beams are
 # one batch, the key/value cache is reordered to follow each beam's parent, hypotheses that
-# emit a stop token leave the beam, and a **length penalty** ranks finished hypotheses by
-# `log p / length^α` (without it, the shortest hypothesis that stops always wins, since every
-# token lowers the sum).
+# emit a stop token leave the beam (the search ends once `W` have finished and no live beam
+# still ranks above the best of them, the rule of Hugging Face's `generate`), and a **length
+# penalty** ranks finished hypotheses by `log p / length^α` (without it, the shortest
+# hypothesis that stops always wins, since every token lowers the sum).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -302,7 +310,7 @@ def scratch_beam_search(model, prompt, steps, width):
     for _ in range(steps):
         # One forward pass for all beams: row b holds the next-token log-probs of beam b.
         logits = ops.convert_to_numpy(model(np.array([seq for seq, _ in beams]), training=False))
-        logp = decoding.log_softmax(logits[:, -1])
+        logp = log_softmax(logits[:, -1])
         candidates = [(seq + [t], score + logp[b, t])
                       for b, (seq, score) in enumerate(beams) for t in range(logp.shape[1])]
         beams = sorted(candidates, key=lambda c: -c[1])[:width]  # sorted() is stable
@@ -324,11 +332,11 @@ def hub_beam_search(model, prompt, steps, width):
 prompt, steps = [3, 1, 4], 6
 for width in (1, 3):
     a = scratch_beam_search(toy, prompt, steps, width)
-    b = decoding.beam_search(toy, prompt, steps, beam_width=width, use_cache=False)
+    b = beam_search(toy, prompt, steps, beam_width=width, use_cache=False)
     c = hub_beam_search(toy, prompt, steps, width)
     print(f"width {width}: scratch {a}, course_lib == scratch: {a == b}, keras-hub == scratch: {a == c}")
 for alpha in (0.0, 1.0):
-    best = decoding.beam_search(toy, prompt, 12, beam_width=3, stop_token=7, length_penalty=alpha,
+    best = beam_search(toy, prompt, 12, beam_width=3, stop_token=7, length_penalty=alpha,
                                 use_cache=False, return_all=True)[0]
     print(f"stop token 7, length penalty α = {alpha}: best {best[0]} "
           f"(log p {best[1]:.2f}, {best[1] / len(best[0]):.2f} per token)")
@@ -354,7 +362,7 @@ for alpha in (0.0, 1.0):
 #
 # Each is short enough to write out. Here are the from-scratch versions, the course's, and
 # NLTK's n-grams as the reference, on two fixed sentences; and perplexity from its formula,
-# from `decoding.perplexity` (sliding window) and from keras-hub's `Perplexity` metric.
+# from `perplexity` (sliding window) and from keras-hub's `Perplexity` metric.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -374,32 +382,32 @@ words = [wordpunct_tokenize(s) for s in samples]
 for n in (1, 2):
     ref = len({g for w in words for g in nltk_ngrams(w, n)}) / sum(len(list(nltk_ngrams(w, n))) for w in words)
     scratch = scratch_distinct([" ".join(w) for w in words], n)
-    ours = decoding.distinct_n(samples, n)
+    ours = distinct_n(samples, n)
     print(f"distinct-{n}: scratch {scratch:.4f}, course_lib {ours:.4f}, NLTK {ref:.4f}")
 rep_ref = [1 - len(set(nltk_ngrams(w, 4))) / len(list(nltk_ngrams(w, 4))) for w in words]
 print("repetition rate (4-grams) per sample:",
-      [round(r, 4) for r in rep_ref], "mean", round(decoding.repetition_rate(samples, 4), 4))
+      [round(r, 4) for r in rep_ref], "mean", round(repetition_rate(samples, 4), 4))
 print("course_lib word_tokens == NLTK wordpunct_tokenize:",
-      all(decoding.word_tokens(s) == w for s, w in zip(samples, words, strict=True)))
+      all(word_tokens(s) == w for s, w in zip(samples, words, strict=True)))
 
 seq = np.array([[5, 2, 9, 1, 1, 7, 3, 0, 4, 2, 8, 6]], "int32")  # 12 tokens: fits toy's context
-logp = decoding.log_softmax(ops.convert_to_numpy(toy(seq, training=False)))[0]
+logp = log_softmax(ops.convert_to_numpy(toy(seq, training=False)))[0]
 scratch_ppl = np.exp(-np.mean(logp[np.arange(11), seq[0, 1:]]))
 metric = keras_hub.metrics.Perplexity(from_logits=True)
 metric.update_state(seq[:, 1:], toy(seq)[:, :-1])
-print(f"perplexity: scratch {scratch_ppl:.2f}, course_lib {decoding.perplexity(toy, seq[0]):.2f}, "
+print(f"perplexity: scratch {scratch_ppl:.2f}, course_lib {perplexity(toy, seq[0]):.2f}, "
       f"keras-hub {float(metric.result()):.2f}")
 long_seq = np.random.default_rng(2).integers(0, 11, 200)  # longer than the context of 16
 by_hand = np.stack([long_seq[t - 15:t + 1] for t in range(15, 200)])  # token t and 15 before it
-by_hand_lp = decoding.log_softmax(ops.convert_to_numpy(toy(by_hand)))[:, -2, :]
+by_hand_lp = log_softmax(ops.convert_to_numpy(toy(by_hand)))[:, -2, :]
 exact = by_hand_lp[np.arange(len(by_hand)), long_seq[15:]]
-windowed = decoding.token_log_probs(toy, long_seq, stride=1)[14:]
+windowed = token_log_probs(toy, long_seq, stride=1)[14:]
 print("sliding window, stride 1 == a full 16-token context for every token:",
       bool(np.allclose(windowed, exact, atol=1e-5)))
 
 # %% [markdown]
 # The second sentence repeats itself: its distinct-2 pulls the pooled value down, and its
-# repetition rate is high. `decoding.perplexity` reads a text longer than the context in
+# repetition rate is high. `perplexity` reads a text longer than the context in
 # overlapping windows (`stride` tokens apart); with `stride = 1` every token gets the full
 # context, which the last line checks against reading each window by hand.
 #
@@ -412,7 +420,7 @@ print("sliding window, stride 1 == a full 16-token context for every token:",
 # model that writes one character at a time, and can therefore spell words that do not exist:
 # **real words**, the share of the generated words that occur anywhere in the training text.
 #
-# Sampling strategies run as one batch per strategy with `decoding.sample_batch`, whose row
+# Sampling strategies run as one batch per strategy with `sample_batch`, whose row
 # `i` draws exactly what `generate(..., seed=seed + i)` would; beam search runs per prompt, its
 # beams as a batch.
 
@@ -439,27 +447,27 @@ outputs, seconds = {}, {}
 for name, kw in STRATEGIES.items():
     start = time.perf_counter()
     if kw == "beam":
-        outputs[name] = [decoding.beam_search(shakespeare, p, NEW_CHARS, beam_width=BEAM_WIDTH,
-                                              jit_compile=DECODE_JIT) for p in prompts]
+        outputs[name] = [beam_search(shakespeare, p, NEW_CHARS, beam_width=BEAM_WIDTH,
+                                     jit_compile=DECODE_JIT) for p in prompts]
     else:
-        outputs[name] = decoding.sample_batch(shakespeare, prompts, NEW_CHARS, seed=SEED,
-                                              jit_compile=DECODE_JIT, **kw)
+        outputs[name] = sample_batch(shakespeare, prompts, NEW_CHARS, seed=SEED,
+                                     jit_compile=DECODE_JIT, **kw)
     seconds[name] = time.perf_counter() - start
 outputs["human text (the real continuation)"] = human
 
 
 # Words of the training text (lower-cased): a generated word outside this set is not a word.
-known_words = {w.lower() for w in decoding.word_tokens(text[:int(0.9 * len(text))]) if w.isalpha()}
+known_words = {w.lower() for w in word_tokens(text[:int(0.9 * len(text))]) if w.isalpha()}
 
 
 def measure(conts):
     texts = [char_tokenizer.decode(c) for c in conts]
-    ppl = decoding.perplexity(shakespeare, [list(p) + list(c) for p, c in zip(prompts, conts, strict=True)],
-                              start=PROMPT_CHARS, jit_compile=DECODE_JIT)
+    ppl = perplexity(shakespeare, [list(p) + list(c) for p, c in zip(prompts, conts, strict=True)],
+                     start=PROMPT_CHARS, jit_compile=DECODE_JIT)
     # The first word usually finishes a word the prompt began; it is left out of the count.
-    words = [w.lower() for t in texts for w in decoding.word_tokens(t)[1:] if w.isalpha()]
-    return {"distinct-1": decoding.distinct_n(texts, 1), "distinct-2": decoding.distinct_n(texts, 2),
-            "repetition rate": decoding.repetition_rate(texts, 4), "model perplexity": ppl,
+    words = [w.lower() for t in texts for w in word_tokens(t)[1:] if w.isalpha()]
+    return {"distinct-1": distinct_n(texts, 1), "distinct-2": distinct_n(texts, 2),
+            "repetition rate": repetition_rate(texts, 4), "model perplexity": ppl,
             "real words": np.mean([w in known_words for w in words]) if words else 0.0}
 
 
@@ -538,18 +546,226 @@ for i, opening in enumerate(["JULIET:\nO gentle night,", "HAMLET:\nShall I compa
 # ## 4. Code
 #
 # The document's second example is code. Every Python installation carries a corpus of good
-# Python: the standard library's own `.py` files. `course_lib.chapters.ch09_generation_and_dialogue` reads them from the
-# running interpreter's library folder, in a fixed order, up to a size the profile chooses.
-# The code belongs to the Python Software Foundation and is used here under the PSF License
-# Version 2 (SPDX `PSF-2.0`); nothing is copied into the course repository.
+# Python: the standard library's own `.py` files. We read them from the running
+# interpreter's library folder, in a fixed order, up to a size the profile chooses. The code
+# belongs to the Python Software Foundation and is used here under the PSF License Version 2
+# (SPDX `PSF-2.0`); nothing is copied into the course repository.
+#
+# The code this chapter writes also becomes a module,
+# `course_lib/chapters/ch09_generation_and_dialogue.py`, which the tests and the exercises
+# import. The folded cell below starts it: the module's description and imports (which serve
+# the notebook too: `generate`, the loop that samples one token after another), then the
+# reading of the standard library (which files, in which order, how many characters), which is
+# plumbing; open it if you like. The chapter's own subject, the chat format, comes in section 5.
+
+# %% [export] fold
+"""Dialogue with a GPT, written in notebooks/09_generation_and_dialogue.ipynb.
+
+A conversation becomes one token stream the model learns to continue:
+
+    <|endoftext|><|A|> Are you a football fan?<|eot|><|B|> yes, I am.<|eot|><|A|> ...
+
+Each turn starts with its speaker's token and ends with the end-of-turn token `<|eot|>`, so a
+model trained on such streams learns both what to say and when its turn is over. To chat, the
+history is formatted the same way, the bot's speaker token is appended, and the model writes
+until it emits `<|eot|>`. The context window is finite, so the prompt keeps only the newest
+turns that fit, leaving room for the reply: the oldest turns are forgotten first.
+
+- ``format_turn``, ``format_conversation``, ``merge_consecutive_turns``: turns as text with
+  the speaker tokens ``SPEAKER_A``, ``SPEAKER_B`` and ``END_OF_TURN``.
+- ``conversations_to_ids``: conversations → one token stream for language-model training.
+- ``turns_that_fit``, ``build_chat_prompt``: the newest turns that fit in the context window.
+- ``chat``: one exchange with a trained model.
+- ``load_stdlib_code`` (with ``stdlib_files``, ``license_text``): the chapter's code corpus,
+  the Python standard library's own source files, read from the running interpreter under the
+  PSF License Version 2 (SPDX ``PSF-2.0``).
+
+Example:
+
+>>> format_conversation([("ann", "Hi!"), ("bob", "Hello."), ("ann", "Football?")])
+'<|endoftext|><|A|> Hi!<|eot|><|B|> Hello.<|eot|><|A|> Football?<|eot|>'
+>>> turns_that_fit([20, 12, 9, 15, 10], 47)  # the newest four turns take 46 tokens
+4
+"""
+
+import platform
+import sysconfig
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from course_lib.generation import generate
+
+LICENSE = "PSF-2.0"
+LICENSE_NOTE = (
+    "Python standard library source code, Copyright (c) 2001- Python Software Foundation; "
+    "All Rights Reserved. Used under the PSF License Version 2 (SPDX: PSF-2.0); see "
+    "LICENSE.txt in the interpreter's library folder."
+)
+# Between files in the corpus text: a code model learns it as "a new file starts here".
+FILE_SEPARATOR = "<|endoftext|>"
+# Folders left out: test suites (huge, repetitive, not typical code), bundled third-party
+# packages, the IDLE and turtle demos, and caches.
+EXCLUDED_DIRS = (
+    "test",
+    "tests",
+    "idle_test",
+    "idlelib",
+    "turtledemo",
+    "site-packages",
+    "dist-packages",
+    "lib2to3",
+    "__pycache__",
+)
+
+
+@dataclass
+class CodeCorpus:
+    """Text of a slice of the standard library, and where it came from.
+
+    The order is deterministic (sorted relative paths) and the size is capped, so a run reads
+    the same files for the same Python version; another version has other files, so the
+    corpus records its version.
+
+    Args:
+        text: the files' contents joined by `FILE_SEPARATOR`.
+        files: the relative paths of the files in the text, in order.
+        root: the library folder they were read from.
+        python_version: the interpreter version (another version has other files).
+        license: the SPDX license identifier of the code.
+
+    Example:
+    ```python
+    corpus = load_stdlib_code(200_000)
+    corpus.files[:2], len(corpus.text)
+    ```
+    """
+
+    text: str
+    files: list[str]
+    root: Path
+    python_version: str = field(default_factory=platform.python_version)
+    license: str = LICENSE
+
+    def documents(self):
+        """The files' contents as a list of str (the text split at `FILE_SEPARATOR`)."""
+        return self.text.split(FILE_SEPARATOR) if self.text else []
+
+
+def stdlib_dir():
+    """The running interpreter's standard-library folder (`sysconfig`'s `stdlib` path).
+
+    Example:
+    ```python
+    stdlib_dir()  # e.g. PosixPath('/usr/lib/python3.11')
+    ```
+    """
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def stdlib_files(*, top_level_only=False, skip_private=True, root=None):
+    """The standard library's `.py` files, sorted by relative path.
+
+    Args:
+        top_level_only: only the modules directly in the folder (no packages).
+        skip_private: leave out modules and packages whose name starts with `_` (mostly
+            implementation details and generated tables such as `_sysconfigdata*`).
+        root: the folder to list; defaults to `stdlib_dir()`.
+
+    Returns:
+        A list of relative `Path`s (posix order, so the same on every machine).
+
+    Example:
+    ```python
+    stdlib_files(top_level_only=True)[:3]  # [PosixPath('abc.py'), PosixPath('aifc.py'), ...]
+    ```
+    """
+    root = stdlib_dir() if root is None else Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no standard-library folder at {root}; pass root= explicitly")
+    pattern = "*.py" if top_level_only else "**/*.py"
+    found = []
+    for path in root.glob(pattern):
+        rel = path.relative_to(root)
+        if any(part in EXCLUDED_DIRS for part in rel.parts[:-1]):
+            continue
+        if skip_private and any(
+            part.startswith("_") and part != "__init__.py" for part in rel.parts
+        ):
+            continue
+        if path.is_file():
+            found.append(rel)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def load_stdlib_code(max_chars, *, top_level_only=False, skip_private=True, root=None):
+    """Reads standard-library files in sorted order until `max_chars` would be exceeded.
+
+    Whole files only: a file that would overflow the budget is skipped and the next ones are
+    tried, so small modules still fill the remainder. Empty files are left out. Text is read
+    as UTF-8 (the default encoding of Python source); tabs are kept, line ends normalised to
+    `\\n`.
+
+    Args:
+        max_chars: the most characters of text (separators included), e.g. from
+            `profile.pick(...)`.
+        top_level_only: see `stdlib_files`.
+        skip_private: see `stdlib_files`.
+        root: see `stdlib_files`.
+
+    Returns:
+        A `CodeCorpus`.
+
+    Example:
+    ```python
+    corpus = load_stdlib_code(profile.pick(smoke=20_000, cpu=600_000, gpu=5_000_000))
+    print(corpus.license, len(corpus.files), "files")
+    ```
+    """
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        raise ValueError(f"max_chars must be a positive int, got {max_chars!r}")
+    root = stdlib_dir() if root is None else Path(root)
+    parts, files, used = [], [], 0
+    for rel in stdlib_files(top_level_only=top_level_only, skip_private=skip_private, root=root):
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        text = text.replace("\r\n", "\n")
+        if not text.strip():  # empty package __init__ files teach nothing
+            continue
+        cost = len(text) + (len(FILE_SEPARATOR) if parts else 0)
+        if used + cost > max_chars:
+            continue
+        parts.append(text)
+        files.append(rel.as_posix())
+        used += cost
+    if not parts:
+        raise ValueError(
+            f"no standard-library file fits in max_chars={max_chars}; raise it (the smallest "
+            "modules have a few hundred characters)"
+        )
+    return CodeCorpus(FILE_SEPARATOR.join(parts), files, root)
+
+
+def license_text(root=None):
+    """The Python license (`LICENSE.txt` of the library folder), or `LICENSE_NOTE` when the
+    installation does not ship the file.
+
+    Example:
+    ```python
+    print(license_text()[:200])
+    ```
+    """
+    path = (stdlib_dir() if root is None else Path(root)) / "LICENSE.txt"
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else LICENSE_NOTE
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-corpus = code_corpus.load_stdlib_code(CODE_CHARS)
+corpus = load_stdlib_code(CODE_CHARS)
 print(f"Python {corpus.python_version}, {corpus.root}")
 print(f"{len(corpus.files)} files, {len(corpus.text):,} characters: {', '.join(corpus.files[:6])}, …")
-print(f"license: {corpus.license}. {code_corpus.LICENSE_NOTE}")
-print(code_corpus.license_text().splitlines()[0])
+print(f"license: {corpus.license}. {LICENSE_NOTE}")
+print(license_text().splitlines()[0])
 
 # %% [markdown]
 # Characters are a poor unit for code: indentation alone is 4, 8 or 12 spaces. A **byte-level
@@ -564,9 +780,8 @@ documents = corpus.documents()
 val_files = set(range(9, len(documents), 10)) or {len(documents) - 1}  # every tenth file
 train_docs = [d for i, d in enumerate(documents) if i not in val_files]
 val_docs = [d for i, d in enumerate(documents) if i in val_files]
-code_tokenizer = BPETokenizer.from_text(train_docs, CODE_VOCAB,
-                                        special_tokens=[code_corpus.FILE_SEPARATOR])
-sep_id = code_tokenizer.token_to_id(code_corpus.FILE_SEPARATOR)
+code_tokenizer = BPETokenizer.from_text(train_docs, CODE_VOCAB, special_tokens=[FILE_SEPARATOR])
+sep_id = code_tokenizer.token_to_id(FILE_SEPARATOR)
 
 
 def encode_files(docs):
@@ -590,8 +805,8 @@ code_history = code_trainer.fit(LMBatches(code_train, code_model.config.context_
                                 LMBatches(code_val, code_model.config.context_length, BATCH, seed=1))
 print(f"{code_model.count_params():,} parameters, {CODE_STEPS} steps in {time.perf_counter() - start:.0f} s")
 print(history_table(code_history))
-code_ppl = decoding.perplexity(code_model, code_val[:profile.pick(smoke=500, cpu=20_000, gpu=200_000)],
-                               jit_compile=DECODE_JIT)
+code_ppl = perplexity(code_model, code_val[:profile.pick(smoke=500, cpu=20_000, gpu=200_000)],
+                      jit_compile=DECODE_JIT)
 print(f"validation perplexity {code_ppl:.1f} per BPE token (uniform guess: {code_tokenizer.vocab_size})")
 
 # %% [markdown]
@@ -615,9 +830,9 @@ print("the prompt ends with the tokens", [code_tokenizer.decode([t]) for t in si
 greedy_code = generate(code_model, sig_ids, CODE_NEW_TOKENS, temperature=0, jit_compile=False)
 print("=== greedy ===")
 print(code_prompt + code_tokenizer.decode(greedy_code))
-samples_code = decoding.sample_batch(code_model, np.tile(sig_ids, (profile.pick(smoke=2, cpu=16, gpu=32), 1)),
-                                     CODE_NEW_TOKENS, temperature=0.7, top_p=0.9, seed=SEED,
-                                     jit_compile=DECODE_JIT)
+samples_code = sample_batch(code_model, np.tile(sig_ids, (profile.pick(smoke=2, cpu=16, gpu=32), 1)),
+                            CODE_NEW_TOKENS, temperature=0.7, top_p=0.9, seed=SEED,
+                            jit_compile=DECODE_JIT)
 for i, s in enumerate(samples_code[:3]):
     print(f"=== top-p sample {i + 1} ===")
     print(code_prompt + code_tokenizer.decode(s))
@@ -672,13 +887,109 @@ print(f"syntax: of {len(samples_code)} sampled completions, {len(finished)} fini
 # Topical-Chat (Gopalakrishnan et al., 2019; Amazon, CDLA-Sharing 1.0) has conversations
 # between two crowd workers about a topic. The registry holds the `valid` split: 539
 # conversations, about 11,700 turns. A language model knows nothing about turns, so we write a
-# conversation as one stream of text with **speaker tokens** and an **end-of-turn token**:
+# conversation as one stream of text with **speaker tokens** and an **end-of-turn token**.
+
+# %% [markdown]
+# Four special tokens carry the structure. The two speakers are `<|A|>` (whoever speaks first;
+# in a chat, the user) and `<|B|>` (the other; in a chat, the model); `<|eot|>` closes every
+# turn; and `<|endoftext|>`, the token that already separates the files of the code corpus,
+# marks where a conversation starts. Topical-Chat sometimes has one speaker write two messages
+# in a row; they are merged into one turn, so that the speakers always alternate.
+
+# %% [export]
+SPEAKER_A = "<|A|>"  # the first speaker of a conversation; in chat(), the user
+SPEAKER_B = "<|B|>"  # the second speaker; in chat(), the bot
+END_OF_TURN = "<|eot|>"
+END_OF_TEXT = FILE_SEPARATOR  # "<|endoftext|>": a new document (a file, a conversation) starts
+SPECIAL_TOKENS = (SPEAKER_A, SPEAKER_B, END_OF_TURN, END_OF_TEXT)
+ROLES = {"user": SPEAKER_A, "bot": SPEAKER_B}
+
+
+def merge_consecutive_turns(turns):
+    """Joins consecutive messages of the same speaker into one turn, so speakers alternate.
+
+    Args:
+        turns: a list of `(speaker, message)` pairs (e.g. one conversation of
+            `course_lib.data.load_topical_chat()`).
+
+    Returns:
+        A list of `(speaker, message)` pairs in which no speaker follows itself; messages are
+        stripped and joined with a space; empty messages are dropped.
+
+    Example:
+
+    >>> merge_consecutive_turns([("a", "Hi."), ("a", "You there?"), ("b", "Yes.")])
+    [('a', 'Hi. You there?'), ('b', 'Yes.')]
+    """
+    merged = []
+    for speaker, message in turns:
+        message = " ".join(str(message).split())  # also folds newlines and double spaces
+        if not message:
+            continue
+        if merged and merged[-1][0] == speaker:
+            merged[-1] = (speaker, merged[-1][1] + " " + message)
+        else:
+            merged.append((speaker, message))
+    return merged
+
+
+def format_turn(speaker_token, message):
+    """One turn as text: `<speaker> message<|eot|>`.
+
+    Args:
+        speaker_token: `SPEAKER_A` or `SPEAKER_B`.
+        message: the text of the turn (whitespace is normalised).
+
+    Returns:
+        A str.
+
+    Example:
+
+    >>> format_turn(SPEAKER_A, "Hello  there")
+    '<|A|> Hello there<|eot|>'
+    """
+    if speaker_token not in (SPEAKER_A, SPEAKER_B):
+        raise ValueError(
+            f"speaker_token must be {SPEAKER_A!r} or {SPEAKER_B!r}, got {speaker_token!r}"
+        )
+    return f"{speaker_token} {' '.join(str(message).split())}{END_OF_TURN}"
+
+
+def format_conversation(turns):
+    """A whole conversation as alternating turns: the first speaker is A, the other B.
+
+    Consecutive messages of one speaker are merged first (`merge_consecutive_turns`), and the
+    text starts with `END_OF_TEXT`, which marks where a conversation begins.
+
+    Args:
+        turns: a list of `(speaker, message)` pairs with two distinct speakers.
+
+    Returns:
+        A str.
+
+    Example:
+
+    >>> format_conversation([("agent_1", "Hi!"), ("agent_2", "Hello.")])
+    '<|endoftext|><|A|> Hi!<|eot|><|B|> Hello.<|eot|>'
+    """
+    turns = merge_consecutive_turns(turns)
+    speakers = list(dict.fromkeys(s for s, _ in turns))
+    if len(speakers) > 2:
+        raise ValueError(
+            f"a conversation must have at most two speakers, got {len(speakers)}: {speakers}"
+        )
+    tokens = dict(zip(speakers, (SPEAKER_A, SPEAKER_B), strict=False))
+    return END_OF_TEXT + "".join(format_turn(tokens[s], m) for s, m in turns)
+
+
+# %% [markdown]
+# The first four turns of the first conversation, and the size of the data:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 conversations = load_topical_chat("valid")[:CHAT_CONVERSATIONS]
-print(dialogue.format_conversation(conversations[0][:4]))
-turn_counts = [len(dialogue.merge_consecutive_turns(c)) for c in conversations]
+print(format_conversation(conversations[0][:4]))
+turn_counts = [len(merge_consecutive_turns(c)) for c in conversations]
 print(f"\n{len(conversations)} conversations, {sum(turn_counts):,} turns "
       f"(consecutive messages of one speaker merged), median {int(np.median(turn_counts))} per conversation")
 
@@ -690,16 +1001,56 @@ print(f"\n{len(conversations)} conversations, {sum(turn_counts):,} turns "
 # it emits `<|eot|>`. A tenth of the conversations (not of the text, so no conversation is
 # split between the two) is held out to measure validation perplexity.
 
+# %% [markdown]
+# The training stream is every conversation formatted and encoded, one after the other. The
+# tokenizer must know the four special tokens (`BPETokenizer.from_text(...,
+# special_tokens=SPECIAL_TOKENS)`); otherwise `<|eot|>` would be split into `<`, `|`, `eot` …
+# and the model would have to learn to spell it.
+
+# %% [export]
+def _check_tokenizer(tokenizer):
+    missing = [t for t in SPECIAL_TOKENS if t not in getattr(tokenizer, "special_tokens", ())]
+    if missing:
+        raise ValueError(
+            f"the tokenizer lacks the special tokens {missing}; train it with "
+            "BPETokenizer.from_text(text, vocab_size, special_tokens=SPECIAL_TOKENS)"
+        )
+
+
+def conversations_to_ids(tokenizer, conversations):
+    """Encodes conversations into one token stream for language-model training.
+
+    Args:
+        tokenizer: a `course_lib.tokenizers.BPETokenizer` trained with
+            `special_tokens=SPECIAL_TOKENS`.
+        conversations: a list of conversations, each a list of `(speaker, message)` pairs.
+
+    Returns:
+        A 1-D int32 NumPy array: the conversations one after the other, each starting with
+        the id of `END_OF_TEXT`.
+
+    Example:
+    ```python
+    ids = conversations_to_ids(tokenizer, load_topical_chat("valid"))
+    ```
+    """
+    _check_tokenizer(tokenizer)
+    parts = [
+        np.asarray(tokenizer.encode(format_conversation(c)), dtype=np.int32) for c in conversations
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 order = np.random.default_rng(SEED).permutation(len(conversations))
 n_held = max(1, int(round(CHAT_HELD_OUT * len(conversations))))
 held_out = [conversations[i] for i in order[:n_held]]
 train_convs = [conversations[i] for i in order[n_held:]]
-chat_tokenizer = BPETokenizer.from_text([dialogue.format_conversation(c) for c in train_convs], CHAT_VOCAB,
-                                        special_tokens=dialogue.SPECIAL_TOKENS)
-chat_train = dialogue.conversations_to_ids(chat_tokenizer, train_convs)
-chat_val = dialogue.conversations_to_ids(chat_tokenizer, held_out)
+chat_tokenizer = BPETokenizer.from_text([format_conversation(c) for c in train_convs], CHAT_VOCAB,
+                                        special_tokens=SPECIAL_TOKENS)
+chat_train = conversations_to_ids(chat_tokenizer, train_convs)
+chat_val = conversations_to_ids(chat_tokenizer, held_out)
 print(f"vocabulary {chat_tokenizer.vocab_size}; {len(train_convs)} training conversations "
       f"({len(chat_train):,} tokens), {len(held_out)} held out ({len(chat_val):,} tokens)")
 
@@ -721,15 +1072,201 @@ print(history_table(chat_history))
 # NBVAL_IGNORE_OUTPUT
 counts = np.bincount(chat_train, minlength=chat_tokenizer.vocab_size) + 1.0
 unigram_ppl = float(np.exp(-np.mean(np.log(counts / counts.sum())[chat_val[1:]])))
-chat_ppl = decoding.perplexity(chat_model, chat_val, jit_compile=DECODE_JIT)
+chat_ppl = perplexity(chat_model, chat_val, jit_compile=DECODE_JIT)
 print(f"held-out perplexity per BPE token: unigram {unigram_ppl:.1f}, dialogue GPT {chat_ppl:.1f}")
 
 # %% [markdown]
-# ### 5.2 Talking to it
+# ### 5.2 The chat prompt, inside the context window
 #
-# `dialogue.chat(model, tokenizer, history, message)` formats the history and the new message
-# as turns (the user is speaker A, the model speaker B), appends `<|B|>`, samples with top-p
-# until `<|eot|>`, and returns the reply and the longer history. Three short conversations:
+# To chat, the conversation so far is written exactly as in training, the user as speaker A
+# and the model as speaker B, and `<|B|>` is appended: the model's continuation is its reply.
+# One limit shapes this prompt. A model reads at most `context_length` tokens, and the reply
+# must fit in the same window, so a long conversation cannot be sent whole. The prompt keeps
+# the **newest turns that fit** in `context_length − max_new_tokens − 1` tokens (the 1 is
+# `<|B|>`) and drops the oldest first. Turns go whole: half a turn would start without its
+# speaker token, a shape the model never saw in training.
+#
+# `turns_that_fit` does the counting, from the newest turn back (exercise 4 does it by hand).
+# `build_chat_prompt` encodes the turns and applies it, with two details: a new message too
+# long for the budget on its own keeps its speaker token and its *end*, which is what the
+# reply answers; and a prompt that dropped nothing starts with `<|endoftext|>`, as every
+# conversation did in training.
+
+# %% [export]
+def turns_that_fit(turn_lengths, budget):
+    """How many of the newest turns fit in a token budget (the oldest are dropped first).
+
+    Args:
+        turn_lengths: the token count of each turn, oldest first.
+        budget: the tokens available.
+
+    Returns:
+        The number k of newest turns whose lengths sum to at most `budget` (turns are kept or
+        dropped whole).
+
+    Example:
+
+    >>> turns_that_fit([20, 12, 9, 15, 10], 47)  # 10 + 15 + 9 + 12 = 46; adding 20 is too many
+    4
+    """
+    used, kept = 0, 0
+    for n in reversed(list(turn_lengths)):
+        if used + n > budget:
+            break
+        used += n
+        kept += 1
+    return kept
+
+
+def _history_turns(history):
+    turns = []
+    for i, item in enumerate(history):
+        if not (isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2):
+            raise ValueError(
+                f"history[{i}] must be a (role, message) pair with role 'user' or 'bot', got {item!r}"
+            )
+        role, message = item
+        if role not in ROLES:
+            raise ValueError(f"history[{i}] has role {role!r}; use 'user' or 'bot'")
+        turns.append((ROLES[role], message))
+    return turns
+
+
+def build_chat_prompt(tokenizer, history, user_message, context_length, reserve):
+    """The token ids `chat()` feeds the model: the newest turns that fit, then the bot's token.
+
+    The prompt is the history plus the new user message, formatted as turns, followed by the
+    bot's speaker token; `reserve` tokens are left free for the reply. Whole turns are dropped
+    from the oldest end until the rest fits; a new message that alone does not fit keeps its
+    speaker token and its last tokens. When nothing was dropped the prompt starts with
+    `END_OF_TEXT`, as conversations do in training.
+
+    Args:
+        tokenizer: a BPE tokenizer trained with `special_tokens=SPECIAL_TOKENS`.
+        history: earlier turns, oldest first, as `(role, message)` with role `"user"` or
+            `"bot"`.
+        user_message: the new message of the user.
+        context_length: the model's context length.
+        reserve: tokens to leave free for the reply.
+
+    Returns:
+        `(ids, kept)`: a list of token ids and the number of history turns kept.
+
+    Example:
+
+    >>> from course_lib.tokenizers import BPETokenizer
+    >>> tok = BPETokenizer.from_text("hello there how are you today i am fine " * 20, 300,
+    ...                              special_tokens=SPECIAL_TOKENS)
+    >>> history = [("user", "hello there"), ("bot", "how are you today")]
+    >>> ids, kept = build_chat_prompt(tok, history, "i am fine", context_length=40, reserve=8)
+    >>> kept, tok.decode(ids)
+    (2, '<|endoftext|><|A|> hello there<|eot|><|B|> how are you today<|eot|><|A|> i am fine<|eot|><|B|>')
+    >>> ids, kept = build_chat_prompt(tok, history, "i am fine", context_length=20, reserve=8)
+    >>> kept, tok.decode(ids)  # 11 tokens: the first turn no longer fits
+    (1, '<|B|> how are you today<|eot|><|A|> i am fine<|eot|><|B|>')
+    """
+    _check_tokenizer(tokenizer)
+    turns = _history_turns(history) + [(ROLES["user"], user_message)]
+    encoded = [[int(t) for t in tokenizer.encode(format_turn(s, m))] for s, m in turns]
+    bot = int(tokenizer.token_to_id(SPEAKER_B))
+    start = int(tokenizer.token_to_id(END_OF_TEXT))
+    budget = context_length - reserve - 1  # 1: the bot's speaker token
+    if budget < 3:
+        raise ValueError(
+            f"context_length {context_length} leaves {budget} tokens after reserving {reserve} for "
+            "the reply and 1 for the bot's speaker token; a turn needs at least 3 (speaker, "
+            "text, end of turn): lower max_new_tokens"
+        )
+    if len(encoded[-1]) > budget:
+        # The end of the message is what the reply answers, so the start is cut.
+        encoded[-1] = encoded[-1][:1] + encoded[-1][len(encoded[-1]) - budget + 1 :]
+    kept = turns_that_fit([len(e) for e in encoded], budget)
+    ids = [t for e in encoded[len(encoded) - kept :] for t in e]
+    if kept == len(encoded) and len(ids) + 1 <= budget:
+        ids = [start] + ids
+    return ids + [bot], kept - 1
+
+# %% [markdown]
+# ### 5.3 Talking to it
+#
+# `chat(model, tokenizer, history, message)` builds that prompt with `max_new_tokens` kept free
+# (so generation never has to slide its window), samples with top-p until the model writes
+# `<|eot|>`, and returns the reply and the longer history. Any other special token in the
+# reply ends it too: a model that starts the user's turn has finished its own.
+
+# %% [export]
+def chat(
+    model,
+    tokenizer,
+    history,
+    user_message,
+    *,
+    max_new_tokens=48,
+    temperature=0.8,
+    top_k=None,
+    top_p=0.9,
+    seed=None,
+    use_cache=True,
+    jit_compile=False,
+):
+    """One exchange: the user says `user_message`, the model answers as the bot.
+
+    Args:
+        model: a `course_lib.gpt.GPT` trained on `conversations_to_ids` streams.
+        tokenizer: its BPE tokenizer (trained with `special_tokens=SPECIAL_TOKENS`).
+        history: earlier turns, oldest first, as `(role, message)` with role `"user"` or
+            `"bot"` (an empty list to start).
+        user_message: the user's new message.
+        max_new_tokens: the longest reply, in tokens (≤ context_length - 4).
+        temperature: see `course_lib.generation.sample_next`.
+        top_k: see `course_lib.generation.sample_next`.
+        top_p: see `course_lib.generation.sample_next`.
+        seed: sampling seed (None = fresh entropy).
+        use_cache: use the key/value cache.
+        jit_compile: compile with XLA (TensorFlow); off suits short replies on a CPU.
+
+    Returns:
+        `(reply, history)`: the reply text and the history with both new turns appended.
+
+    Example:
+    ```python
+    reply, history = chat(model, tokenizer, [], "Do you like football?", seed=0)
+    reply, history = chat(model, tokenizer, history, "Who is your favourite player?", seed=1)
+    ```
+    """
+    length = model.config.context_length
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int):
+        raise ValueError(f"max_new_tokens must be an int, got {max_new_tokens!r}")
+    if not 1 <= max_new_tokens <= length - 4:
+        raise ValueError(
+            f"max_new_tokens must be in [1, {length - 4}] so that a turn (speaker, text, end of "
+            f"turn) and the bot's token still fit in the context of {length}, got {max_new_tokens}"
+        )
+    prompt, _ = build_chat_prompt(tokenizer, history, user_message, length, max_new_tokens)
+    eot = int(tokenizer.token_to_id(END_OF_TURN))
+    new = generate(
+        model,
+        prompt,
+        max_new_tokens,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        seed=seed,
+        use_cache=use_cache,
+        stop_token=eot,
+        jit_compile=jit_compile,
+    )
+    enders = {int(tokenizer.token_to_id(t)) for t in SPECIAL_TOKENS}
+    reply_ids = []
+    for t in new:
+        if t in enders:
+            break
+        reply_ids.append(t)
+    reply = tokenizer.decode(reply_ids).strip()
+    return reply, list(history) + [("user", user_message), ("bot", reply)]
+
+# %% [markdown]
+# Three short conversations:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -741,9 +1278,9 @@ scripts = [
 for k, script in enumerate(scripts):
     history = []
     for j, message in enumerate(script):
-        reply, history = dialogue.chat(chat_model, chat_tokenizer, history, message,
-                                       max_new_tokens=CHAT_REPLY_TOKENS, temperature=0.8, top_p=0.9,
-                                       seed=SEED + 10 * k + j)
+        reply, history = chat(chat_model, chat_tokenizer, history, message,
+                              max_new_tokens=CHAT_REPLY_TOKENS, temperature=0.8, top_p=0.9,
+                              seed=SEED + 10 * k + j)
         print(f"USER: {message}\nBOT:  {reply}")
     print()
 
@@ -755,28 +1292,27 @@ for k, script in enumerate(scripts):
 # 0.9-million-parameter model that has read about 10,000 turns less than twice. Its held-out
 # perplexity is still far below the unigram's: it has learned a lot about *how* people chat.
 #
-# ### 5.3 Staying inside the context window
+# ### 5.4 A long conversation
 #
-# A model reads at most `context_length` tokens. A long conversation does not fit, so `chat()`
-# keeps the newest turns that do, leaving `max_new_tokens` free for the reply, and drops the
-# oldest turns first (whole turns: half a turn would start without its speaker token). Here is
-# a long conversation from the held-out set, replayed through `build_chat_prompt`:
+# Section 5.2's rule at work: the longest conversation of the held-out set, replayed through
+# `build_chat_prompt` with the user's messages as new messages. Early on the whole history
+# fits; later the prompt holds only its newest turns, and the oldest are gone.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 long_conv = max(held_out, key=len)
 replay = [("user" if i % 2 == 0 else "bot", m)
-          for i, (_, m) in enumerate(dialogue.merge_consecutive_turns(long_conv))]
+          for i, (_, m) in enumerate(merge_consecutive_turns(long_conv))]
 context = chat_model.config.context_length
 last = (len(replay) - 1) // 2 * 2  # the user speaks at the even turns
 for upto in (2, 6, last):
-    ids, kept = dialogue.build_chat_prompt(chat_tokenizer, replay[:upto], replay[upto][1],
-                                           context, CHAT_REPLY_TOKENS)
+    ids, kept = build_chat_prompt(chat_tokenizer, replay[:upto], replay[upto][1],
+                                  context, CHAT_REPLY_TOKENS)
     print(f"after {upto:>2} turns: the prompt keeps {kept:>2} of them, {len(ids):>3} tokens "
           f"(limit {context} - {CHAT_REPLY_TOKENS} for the reply)")
 print("\nthe model sees, at the end:\n" + chat_tokenizer.decode(ids)[-300:])
-reply, _ = dialogue.chat(chat_model, chat_tokenizer, replay[:last], replay[last][1],
-                         max_new_tokens=CHAT_REPLY_TOKENS, seed=SEED)
+reply, _ = chat(chat_model, chat_tokenizer, replay[:last], replay[last][1],
+                max_new_tokens=CHAT_REPLY_TOKENS, seed=SEED)
 print("\nBOT:", reply)
 
 # %% [markdown]
@@ -901,7 +1437,7 @@ ex.check_beam_choice(answer_beam)
 # **Exercise 4 (the context window).** A model has a context of 64 tokens; `chat()` keeps 16
 # free for the reply and one for the bot's speaker token. The conversation's turns, oldest
 # first, take these numbers of tokens (the last one is the user's new message). How many turns
-# does the prompt keep? (Use `dialogue.turns_that_fit` to check your reasoning afterwards.)
+# does the prompt keep? (Use `turns_that_fit` to check your reasoning afterwards.)
 
 # %%
 print("turn lengths:", ex.TURN_LENGTHS, "context:", ex.CONTEXT_LENGTH, "reserved:", ex.REPLY_RESERVE)

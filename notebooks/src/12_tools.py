@@ -26,9 +26,7 @@
 import importlib.metadata
 import importlib.util
 import math
-import time
 from collections import Counter
-from pathlib import Path
 
 import keras
 import keras_hub
@@ -39,13 +37,12 @@ import tensorflow as tf
 from IPython.display import Markdown, display
 from keras import ops
 
-import course_lib
 from course_lib import metrics
-from course_lib.chapters import ch12_tools as backends
 from course_lib.data import load_tiny_shakespeare
 from course_lib.exercises import ch12 as ex
 from course_lib.gpt import GPT, GPTConfig
 from course_lib.layers import scaled_dot_product_attention
+from course_lib.model_io import load_model
 from course_lib.ngram_lm import NGramLM
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
@@ -208,10 +205,315 @@ print("control, the step moved the weights by more than 1e-3:", moved > 1e-3)
 #
 # A Keras 3 model written with `keras.ops` only should compute the same function on every
 # backend. The backend is fixed when Keras is imported, so we cannot switch inside this
-# notebook; `course_lib.chapters.ch12_tools.run_gpt_under_backend` starts a fresh Python process with
-# `KERAS_BACKEND` set, builds the same GPT there, loads our weights (as plain NumPy arrays,
-# matched by name and shape), and returns its logits.
+# notebook. We can start a fresh Python process with `KERAS_BACKEND` set, build the same GPT
+# there, give it our weights and our input, and read back its logits. The code for that is the
+# one piece of this chapter that later work imports, so it also becomes a module,
+# `course_lib/chapters/ch12_tools.py`.
 #
+# The folded cell below starts that module: its description and imports (which serve the
+# notebook too: `time`, `Path`, `course_lib`), the list of backends with the command that
+# installs each, and `BackendResult`, the small record a run returns (its status, the logits,
+# a one-line message, the time taken) with `max_abs_diff` and `describe` for the report. Open
+# it if you like.
+
+# %% [export] fold
+"""The course GPT under another Keras backend, written in notebooks/12_tools.ipynb.
+
+Keras 3 runs the same model code on TensorFlow, JAX or PyTorch. The backend is chosen once per
+process, by the ``KERAS_BACKEND`` environment variable, before Keras is imported; a notebook
+that already runs on TensorFlow cannot switch. So :func:`run_gpt_under_backend` writes the
+model's configuration, its weights (plain NumPy arrays, :func:`export_weights`) and the input
+ids to a temporary folder, starts a fresh Python process with ``KERAS_BACKEND`` set that runs
+:func:`backend_worker` on that folder, and reads back the logits it computed. Identical logits
+for identical weights prove that the architecture, the weight transfer and every op the model
+uses mean the same thing there.
+
+A backend that is not installed is not an error: the result says so (``status="skipped"``)
+with the command that would install it, so a notebook can print a clean message.
+
+Example:
+
+>>> backend_installed("tensorflow")
+True
+>>> run_gpt_under_backend("no_such_backend", None, None, None).status
+'skipped'
+"""
+
+import dataclasses
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+import course_lib
+from course_lib.gpt import GPT
+
+# The backends Keras 3 supports, and the Python package each one needs.
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+INSTALL_HINTS = {
+    "tensorflow": "pip install tensorflow",
+    "jax": 'pip install "jax[cpu]"',
+    "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+}
+# The checkout this process imports course_lib from; the child process imports the same one.
+_REPO = Path(course_lib.__file__).resolve().parents[1]
+
+
+@dataclasses.dataclass
+class BackendResult:
+    """What one backend run returned.
+
+    Attributes:
+        backend: the Keras backend name (``"tensorflow"``, ``"jax"``, ``"torch"``).
+        status: ``"ok"``, ``"skipped"`` (backend not installed) or ``"failed"``.
+        logits: the logits the subprocess computed, ``(B, T, V)`` float32, or ``None``.
+        message: a one-line explanation (why it was skipped, the error's last line, or the
+            backend version that ran).
+        seconds: wall time of the subprocess, start-up and imports included.
+    """
+
+    backend: str
+    status: str
+    logits: np.ndarray | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def max_abs_diff(self, reference) -> float:
+        """Largest absolute difference from ``reference`` logits (``nan`` when not ok).
+
+        Args:
+            reference: logits of the same shape, e.g. from the model in this process.
+
+        Example:
+        ```python
+        result.max_abs_diff(ops.convert_to_numpy(model(ids)))  # 0.0 on the same backend
+        ```
+        """
+        if self.logits is None:
+            return float("nan")
+        reference = np.asarray(reference)
+        if reference.shape != self.logits.shape:
+            raise ValueError(
+                f"reference logits have shape {reference.shape}, the {self.backend} run "
+                f"returned {self.logits.shape}; pass the logits of the same token ids"
+            )
+        return float(np.max(np.abs(reference.astype(np.float64) - self.logits)))
+
+    def describe(self, reference=None) -> str:
+        """One line for a report: the verdict, the difference from ``reference``, the time."""
+        if not self.ok:
+            return f"{self.backend:>10}: {self.status} - {self.message}"
+        line = f"{self.backend:>10}: ok ({self.message}, {self.seconds:.1f} s)"
+        if reference is not None:
+            line += f", max |diff| from this process {self.max_abs_diff(reference):.2e}"
+        return line
+
+
+def backend_installed(backend: str) -> bool:
+    """Whether the package a Keras backend needs can be imported here (without importing it).
+
+    Args:
+        backend: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
+
+    Example:
+
+    >>> backend_installed("tensorflow")
+    True
+    """
+    package = BACKENDS.get(backend)
+    return package is not None and importlib.util.find_spec(package) is not None
+
+# %% [markdown]
+# **The weights travel as plain arrays.** A `.keras` file would do, but NumPy arrays say more
+# plainly what is transferred: one array per weight, in the order Keras created them (which is
+# deterministic for a given configuration), named by their path inside the model. The other
+# process builds a GPT from the same configuration and assigns the arrays in that order,
+# checking each shape, so a mismatch names the weight that does not fit instead of failing
+# somewhere inside a matrix product.
+
+# %% [export]
+def export_weights(model) -> dict[str, np.ndarray]:
+    """A model's weights as NumPy arrays, keyed ``"000:block_0/attention/query/kernel"``.
+
+    The number keeps Keras's (deterministic) creation order; the path, without the model's own
+    name (``gpt`` or ``gpt_3`` depending on how many models a process built), lets
+    :func:`import_weights` say which weight did not fit.
+
+    Args:
+        model: a built Keras model.
+
+    Example:
+    ```python
+    np.savez(path, **export_weights(model))
+    ```
+    """
+    out = {}
+    for i, variable in enumerate(model.weights):
+        path = variable.path.split("/", 1)[-1]
+        out[f"{i:03d}:{path}"] = np.asarray(variable.numpy())
+    return out
+
+
+def import_weights(model, weights: dict[str, np.ndarray]) -> None:
+    """Loads weights saved by :func:`export_weights` into a model built from the same config.
+
+    Args:
+        model: a built Keras model (any backend).
+        weights: the dict :func:`export_weights` returned (or an ``np.load`` of it).
+
+    Example:
+    ```python
+    import_weights(GPT(config), dict(np.load(path)))
+    ```
+    """
+    keys = sorted(weights, key=lambda k: int(k.split(":", 1)[0]))
+    if len(keys) != len(model.weights):
+        raise ValueError(
+            f"got {len(keys)} weight arrays for a model with {len(model.weights)} weights; "
+            "build the model from the same GPTConfig that produced the weights"
+        )
+    for key, variable in zip(keys, model.weights, strict=True):
+        value = np.asarray(weights[key])
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"weight {key.split(':', 1)[1]} has shape {value.shape}, the model expects "
+                f"{tuple(variable.shape)} at {variable.path}; the configs differ"
+            )
+        variable.assign(value)
+
+# %% [markdown]
+# **The other process.** `backend_worker` is all the child process runs: it reads the folder
+# the parent wrote (`config.json`, `weights.npz`, `token_ids.npy`), builds the GPT, loads the
+# weights, computes the logits and writes them back with the versions that ran. The child's
+# Keras was imported under the child's `KERAS_BACKEND`, so the same lines run on JAX or
+# PyTorch there.
+
+# %% [export]
+def backend_worker(folder) -> None:
+    """The subprocess side: build the GPT, load the weights, write its logits and versions.
+
+    :func:`run_gpt_under_backend` starts it in a fresh process, with ``KERAS_BACKEND`` set in
+    that process's environment (so Keras reads it when this module imports Keras), as
+    ``python -c "from course_lib.chapters.ch12_tools import backend_worker;
+    backend_worker('<folder>')"``.
+
+    Args:
+        folder: the folder holding ``config.json``, ``weights.npz`` and ``token_ids.npy``;
+            ``logits.npy`` and ``info.json`` are written there.
+
+    Example:
+    ```python
+    backend_worker(folder)  # in this process: the same logits, on this process's backend
+    ```
+    """
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    model = GPT(config)
+    with np.load(folder / "weights.npz") as data:
+        import_weights(model, {k: data[k] for k in data.files})
+    ids = np.load(folder / "token_ids.npy")  # (B, T)
+    logits = ops.convert_to_numpy(model(ops.convert_to_tensor(ids), training=False))  # (B, T, V)
+    np.save(folder / "logits.npy", logits.astype(np.float32))
+    backend = keras.backend.backend()
+    module = importlib.import_module(BACKENDS.get(backend, backend))
+    info = {"backend": backend, "version": getattr(module, "__version__", "?"),
+            "keras": keras.__version__}
+    (folder / "info.json").write_text(json.dumps(info), encoding="utf-8")
+
+# %% [markdown]
+# **This process.** `run_gpt_under_backend` writes the folder, starts the child with
+# `KERAS_BACKEND` set (and `PYTHONPATH` pointing at this checkout, so it imports the same
+# `course_lib`), waits for it, and reads the logits back. A backend that is not installed is
+# reported as skipped, with the command that installs it; a crash as failed, with the last
+# line of the child's error.
+
+# %% [export]
+def run_gpt_under_backend(backend, config, weights, token_ids, *, timeout=300.0) -> BackendResult:
+    """Computes ``GPT(config)`` logits for ``token_ids`` under ``KERAS_BACKEND=backend``.
+
+    The run happens in a fresh Python process (the only way to change backend), which inherits
+    this process's environment except ``KERAS_BACKEND``. A backend that is not installed gives
+    ``status="skipped"`` at once; a crash gives ``status="failed"`` with the error's last line.
+
+    Args:
+        backend: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
+        config: a ``course_lib.gpt.GPTConfig`` (or its dict).
+        weights: a built ``GPT`` with those weights, or the dict from :func:`export_weights`.
+        token_ids: ``(B, T)`` int token ids, T <= ``config.context_length``.
+        timeout: seconds before the subprocess is stopped (it imports a whole framework).
+
+    Returns:
+        A :class:`BackendResult`.
+
+    Example:
+    ```python
+    result = run_gpt_under_backend("torch", model.config, model, ids)
+    print(result.describe(reference=ops.convert_to_numpy(model(ids))))
+    ```
+    """
+    if backend not in BACKENDS:
+        return BackendResult(
+            str(backend), "skipped",
+            message=f"unknown backend; Keras 3 supports {', '.join(BACKENDS)}",
+        )
+    if not backend_installed(backend):
+        return BackendResult(
+            backend, "skipped",
+            message=f"{BACKENDS[backend]} is not installed here (to try it: "
+                    f"{INSTALL_HINTS[backend]})",
+        )
+    if not isinstance(config, dict):
+        config = config.to_dict()
+    if not isinstance(weights, dict):
+        weights = export_weights(weights)
+    ids = np.asarray(token_ids, dtype=np.int32)
+    if ids.ndim != 2:
+        raise ValueError(f"token_ids must be (batch, time), got shape {ids.shape}; add ids[None]")
+    with tempfile.TemporaryDirectory(prefix="course_backend_") as tmp:
+        folder = Path(tmp)
+        (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        np.savez(folder / "weights.npz", **weights)
+        np.save(folder / "token_ids.npy", ids)
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))
+        # The child's first statement imports this module, and with it Keras, under the
+        # KERAS_BACKEND of its environment.
+        entry = ("from course_lib.chapters.ch12_tools import backend_worker; "
+                 f"backend_worker({str(folder)!r})")
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", entry],
+                env=env, capture_output=True, text=True, timeout=timeout, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return BackendResult(backend, "failed", message=f"timed out after {timeout:.0f} s")
+        seconds = time.perf_counter() - start
+        logits_path = folder / "logits.npy"
+        if proc.returncode != 0 or not logits_path.exists():
+            lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+            last = lines[-1] if lines else f"exit status {proc.returncode}"
+            return BackendResult(backend, "failed", message=last, seconds=seconds)
+        info = json.loads((folder / "info.json").read_text(encoding="utf-8"))
+        return BackendResult(
+            backend, "ok", logits=np.load(logits_path),
+            message=f"Keras {info['keras']} on {info['backend']} {info['version']}",
+            seconds=seconds,
+        )
+
+# %% [markdown]
 # The model is chapter 06's Shakespeare GPT (a random one of the same size when that file is
 # missing). The check that always runs is the TensorFlow backend in a subprocess: it must
 # reproduce this process's logits *exactly*, which proves the mechanism (configuration, weight
@@ -226,7 +528,7 @@ saved_model = REPO / "notebooks" / "artifacts" / "shakespeare_gpt.keras"
 saved_tokenizer = REPO / "notebooks" / "artifacts" / "shakespeare_char_tokenizer.json"
 if saved_model.exists() and saved_tokenizer.exists():
     char_tokenizer = CharTokenizer.load(saved_tokenizer)
-    shakespeare = keras.saving.load_model(saved_model)
+    shakespeare = load_model(saved_model)
     print(f"chapter 06's model from {saved_model.relative_to(REPO)}")
 else:
     char_tokenizer = CharTokenizer.from_text(text)
@@ -239,8 +541,8 @@ print(f"{shakespeare.count_params():,} parameters; logits {here.shape} computed 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-tf_run = backends.run_gpt_under_backend("tensorflow", shakespeare.config, shakespeare, ids,
-                                        timeout=SUBPROCESS_TIMEOUT)
+tf_run = run_gpt_under_backend("tensorflow", shakespeare.config, shakespeare, ids,
+                               timeout=SUBPROCESS_TIMEOUT)
 print("TensorFlow backend in a subprocess ran:", tf_run.ok)
 print("its logits equal this process's exactly:", tf_run.max_abs_diff(here) == 0.0)
 
@@ -248,8 +550,8 @@ print("its logits equal this process's exactly:", tf_run.max_abs_diff(here) == 0
 # NBVAL_IGNORE_OUTPUT
 results = {"tensorflow": tf_run}
 for name in ("jax", "torch"):
-    results[name] = backends.run_gpt_under_backend(name, shakespeare.config, shakespeare, ids,
-                                                   timeout=SUBPROCESS_TIMEOUT)
+    results[name] = run_gpt_under_backend(name, shakespeare.config, shakespeare, ids,
+                                          timeout=SUBPROCESS_TIMEOUT)
 for result in results.values():
     print(result.describe(reference=here))
 
@@ -303,13 +605,11 @@ except LookupError:
 # is pure regular expressions and needs no data. So are `RegexpTokenizer` and
 # `wordpunct_tokenize`. Chapter 03 compares them; here they meet the course's own: the `13a`
 # tokenizer of BLEU (`course_lib.metrics.tokenize_13a`) and the word splitter of chapter 09's
-# diversity metrics (`course_lib.decoding.word_tokens`, which is `wordpunct_tokenize`).
+# diversity metrics (`course_lib.metrics.word_tokens`, which is `wordpunct_tokenize`).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 from nltk.tokenize import RegexpTokenizer, TreebankWordTokenizer, wordpunct_tokenize
-
-from course_lib.decoding import word_tokens
 
 line = "Don't stop, it's fine: 3.50 each -- isn't it?"
 print("treebank   :", TreebankWordTokenizer().tokenize(line))
@@ -318,7 +618,7 @@ print("regexp \\w+ :", RegexpTokenizer(r"\w+").tokenize(line))
 print("BLEU 13a   :", metrics.tokenize_13a(line).split())
 lines = [ln for ln in text.split("\n") if ln.strip()][:2000]
 print("course word_tokens == NLTK wordpunct_tokenize on 2,000 lines:",
-      all(word_tokens(ln) == wordpunct_tokenize(ln) for ln in lines))
+      all(metrics.word_tokens(ln) == wordpunct_tokenize(ln) for ln in lines))
 
 # %% [markdown]
 # Four tokenizers, four answers: Treebank splits "Don't" into "Do" + "n't" (the Penn Treebank
