@@ -15,6 +15,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -158,7 +159,7 @@ def test_notebook_tool_run_records_through_the_runner(env, monkeypatch):
 
 
 def test_results_markdown_lists_unrun_chapters_and_later_failures(env, tmp_path):
-    chapters = [_tiny(tmp_path, n, ["1"]) for n in ("01_a", "02_b", "03_c")]
+    chapters = [_tiny(tmp_path, n, ["1"]) for n in ("01_a", "02_b", "03_c", "04_d")]
     machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 8.0, "os": "Linux", "python": "3.11",
                "load_avg_1min": 0.5}
     results.save_json("run_01", {"chapter": "01", "wall_s": 125.0, "peak_mb": 2048,
@@ -169,13 +170,19 @@ def test_results_markdown_lists_unrun_chapters_and_later_failures(env, tmp_path)
                                  "key_figures": {},
                                  "last_failure": {"date": "2026-01-03T00:00:00", "cell": 4,
                                                   "error": "ValueError: boom"}}, profile="cpu")
+    results.save_json("run_04", {"chapter": "04", "wall_s": 600.0, "peak_mb": 512,
+                                 "date": "2026-01-02T00:00:00", "machine": machine,
+                                 "other_cpu_share": 0.6, "key_figures": {}}, profile="cpu")
     text = runner.results_markdown("cpu", chapters)
     lines = text.splitlines()
     assert "| `01_a` | Tiny 01_a | 2.1 min | 2.0 GB | BLEU 12.35 | 2026-01-02, load 0.5 [1] |" in lines
+    assert any(ln.startswith("| `04_d` | Tiny 04_d | 10.0 min (busy: others used 60%) |")
+               for ln in lines)
+    # The idle total leaves the busy run out: 125 + 30 s.
+    assert "3 of 4 chapters run; 12.6 min in all; 2.6 min for the 2 measured on a quiet" in text
     assert any("`02_b`" in ln and "a later run failed at cell 4: ValueError: boom" in ln
                for ln in lines)
     assert "| `03_c` | Tiny 03_c | not run yet | | | |" in lines
-    assert "2 of 3 chapters run" in text
     assert "[1] Test CPU, 2 cores, 8.0 GB RAM, Linux, Python 3.11" in text
 
 
@@ -199,6 +206,28 @@ def test_peak_memory_sampler_sees_an_allocation():
     assert busy.peak_mb - idle.peak_mb > 150  # the control: without the blob, no such gap
     with pytest.raises(ValueError, match="interval"):
         runner.PeakMemorySampler(interval=0)
+
+
+def test_sampler_counts_the_cpu_seconds_of_its_tree():
+    code = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass"
+    with runner.PeakMemorySampler(interval=0.05) as busy:
+        subprocess.run([sys.executable, "-c", code], check=True)
+        idle_child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.0)"])
+        idle_child.wait()
+    # The busy child spent ~1 s of CPU; it is sampled while it runs, not after it ends.
+    assert 0.7 < busy.cpu_seconds < 2.5
+
+
+def test_other_cpu_share_by_hand():
+    assert runner.other_cpu_share(100.0, 160.0, 40.0, 30.0, 2) == pytest.approx(0.33)
+    assert runner.other_cpu_share(100.0, 140.0, 40.0, 30.0, 2) == 0.0  # all of it was ours
+    assert runner.other_cpu_share(None, 140.0, 40.0, 30.0, 2) is None
+    if Path("/proc/stat").exists():
+        before = runner.machine_busy_seconds()
+        t = time.process_time()
+        while time.process_time() - t < 0.5:
+            pass
+        assert runner.machine_busy_seconds() - before >= 0.4  # our own busy loop counts
 
 
 def test_lifetime_peaks_count_a_spike_that_was_gone_before_sampling():

@@ -256,6 +256,7 @@ class PeakMemorySampler:
         self.include_root = include_root
         self.lifetime_peaks = lifetime_peaks
         self.peak_bytes = 0
+        self._cpu = {}  # pid -> the CPU seconds last seen (user + system, with waited children)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -274,8 +275,10 @@ class PeakMemorySampler:
         for p in procs:
             try:
                 rss = p.memory_info().rss
+                t = p.cpu_times()
             except psutil.Error:
                 continue
+            self._cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
             total += rss
             peak += max(rss, _high_water_mark(p.pid)) if self.lifetime_peaks else rss
         self.peak_bytes = max(self.peak_bytes, peak)
@@ -303,11 +306,44 @@ class PeakMemorySampler:
     def peak_mb(self) -> float:
         return self.peak_bytes / 2**20
 
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds the tree used, as last sampled (a process that ends between two samples
+        counts up to its last sample)."""
+        return sum(self._cpu.values())
+
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds every core of this machine has spent busy since boot (Linux's
+    ``/proc/stat``), or None where that file does not exist."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    # user nice system idle iowait irq softirq steal ...; idle and iowait are not busy.
+    ticks = [int(x) for x in fields[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def other_cpu_share(busy_before, busy_after, own_seconds, wall_s, cores) -> float | None:
+    """The share of the machine's CPU that work other than the measured run used during it.
+
+    Example:
+
+    >>> other_cpu_share(100.0, 160.0, 40.0, 30.0, 2)  # 60 busy seconds, 40 of them ours
+    0.33
+    """
+    if busy_before is None or busy_after is None or wall_s <= 0 or not cores:
+        return None
+    other = max(0.0, (busy_after - busy_before) - own_seconds)
+    return round(min(1.0, other / (wall_s * cores)), 2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,6 +379,8 @@ class ChapterRun:
     error_cell: int | None = None  # index among all cells (as JupyterLab numbers them)
     error: str | None = None
     key_figures: dict = field(default_factory=dict)
+    cpu_s: float | None = None  # CPU seconds of the kernel's process tree
+    other_cpu_share: float | None = None  # share of the machine other work used meanwhile
 
 
 def _write_atomically(nb, path: Path) -> None:
@@ -410,6 +448,7 @@ def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeo
     )
     chapter = chapter_id(path)
     sampler = PeakMemorySampler(lifetime_peaks=True)  # the kernel is new: its mark is ours
+    busy_before, own_before = machine_busy_seconds(), time.process_time()
     start = time.perf_counter()
     sampler.start()
     error_cell, error = None, None
@@ -430,15 +469,20 @@ def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeo
     finally:
         wall = time.perf_counter() - start
         peak = sampler.stop()
+        busy_after, own = machine_busy_seconds(), time.process_time() - own_before
         bar.close()
         kernel_log.close()
+    cores = machine_description()["cores"]
+    cpu_s = round(sampler.cpu_seconds, 1)
+    other = other_cpu_share(busy_before, busy_after, sampler.cpu_seconds + own, wall, cores)
     if error is not None:
         lines = error.strip().splitlines()
         return ChapterRun(path, chapter, False, wall, peak, code_cells, error_cell,
-                          lines[-1][:500] if lines else error)
+                          lines[-1][:500] if lines else error, cpu_s=cpu_s, other_cpu_share=other)
     strip_noise(nb)
     _write_atomically(nb, Path(out) if out else path)
-    return ChapterRun(path, chapter, True, wall, peak, code_cells)
+    return ChapterRun(path, chapter, True, wall, peak, code_cells, cpu_s=cpu_s,
+                      other_cpu_share=other)
 
 
 def run_chapter(path: Path, *, profile: str, out_dir: Path | None = None, timeout: int = 1800,
@@ -499,6 +543,10 @@ def run_chapter(path: Path, *, profile: str, out_dir: Path | None = None, timeou
             "status": "ok",
             "wall_s": round(result.wall_s, 1),
             "peak_mb": round(result.peak_mb),
+            "cpu_s": result.cpu_s,
+            # Work other than this chapter slows it down: a wall time measured while others
+            # used a large share of the machine is marked as such in RESULTS.md.
+            "other_cpu_share": result.other_cpu_share,
             "code_cells": result.cells,
             "date": now,
             "machine": machine_description(),
@@ -540,6 +588,12 @@ def _machine_line(m: dict) -> str:
             f"{gpus}, {m.get('os', '?')}, Python {m.get('python', '?')}")
 
 
+# Above this share of the machine's CPU used by other work during a chapter, its wall time says
+# more about the other work than about the chapter: RESULTS.md marks it and leaves it out of
+# the idle total.
+BUSY_SHARE = 0.25
+
+
 def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
     """The text of ``RESULTS.md``: one row per chapter from the run records at ``profile``.
 
@@ -569,13 +623,15 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
         "`tools/notebooks.py run` are recorded too). Generated: edit the notebooks, not this "
         "file. Wall time includes the kernel's start; peak memory is the resident memory of "
         "the kernel's process tree; *load* is the machine's 1-minute load average when the "
-        "chapter started (above the core count, other work was slowing it down).",
+        "chapter ended. A wall time marked *busy* was measured while other work used more "
+        f"than {BUSY_SHARE:.0%} of the machine's CPU (the share is given): it overstates what "
+        "the chapter costs on an idle machine, and the idle total leaves it out.",
         "",
         "| chapter | title | wall time | peak memory | key figures | run on |",
         "|---|---|---|---|---|---|",
     ]
     machines = {}
-    total, ran = 0.0, 0
+    total, ran, busy_total, busy_runs = 0.0, 0, 0.0, 0
     for ch in sorted(rows):
         stem, title = rows[ch]
         rec = records.get(ch)
@@ -595,14 +651,23 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
                      f"{str(failure.get('error', ''))[:80]})")
         total += rec["wall_s"]
         ran += 1
+        wall = _fmt_seconds(rec["wall_s"])
+        share = rec.get("other_cpu_share")
+        if share is not None and share > BUSY_SHARE:
+            wall += f" (busy: others used {share:.0%})"
+            busy_total += rec["wall_s"]
+            busy_runs += 1
         load = rec.get("machine", {}).get("load_avg_1min")
         when = rec.get("date", "")[:10] + (f", load {load:.1f}" if load is not None else "")
         lines.append(
-            f"| `{stem}` | {title} | {_fmt_seconds(rec['wall_s'])} | "
+            f"| `{stem}` | {title} | {wall} | "
             f"{rec['peak_mb'] / 1024:.1f} GB | {figs or '—'} | {when} [{mark}] |"
         )
-    lines += ["", f"{ran} of {len(rows)} chapters run; {_fmt_seconds(total)} in all.", "",
-              "Machines:", ""]
+    summary = f"{ran} of {len(rows)} chapters run; {_fmt_seconds(total)} in all"
+    if busy_runs:
+        summary += (f"; {_fmt_seconds(total - busy_total)} for the {ran - busy_runs} measured on "
+                    f"a quiet machine ({busy_runs} marked busy)")
+    lines += ["", summary + ".", "", "Machines:", ""]
     lines += [f"[{n}] {desc}" + "  " for desc, n in machines.items()] or ["(none yet)"]
     return "\n".join(lines).rstrip() + "\n"
 
