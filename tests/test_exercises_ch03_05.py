@@ -82,7 +82,7 @@ def test_padded_causal_mask(capsys):
 
 
 @pytest.mark.parametrize("check, right, wrong", [
-    (ex.check_block_parameters, 12 * 64 * 64 + 13 * 64, 12 * 64 * 64),
+    (ex.check_block_parameters, 12 * 48 * 48 + 13 * 48, 12 * 48 * 48),
     (ex.check_receptive_field, 64, 7),
     (ex.check_sinusoid_value, math.sin(0.5), math.cos(0.5)),
 ])

@@ -25,7 +25,7 @@ __all__ = [
 
 
 def check_block_parameters(value) -> bool:
-    """Checks the number of trainable parameters of one ``TransformerBlock(width=64,
+    """Checks the number of trainable parameters of one ``TransformerBlock(width=48,
     num_heads=4)`` (MLP ratio 4, with biases).
 
     Args:
@@ -33,11 +33,11 @@ def check_block_parameters(value) -> bool:
 
     Example:
 
-    >>> check_block_parameters(4 * 64 * 64)  # doctest: +ELLIPSIS
+    >>> check_block_parameters(4 * 48 * 48)  # doctest: +ELLIPSIS
     ❌ Not yet: ...
     False
     """
-    c = 64
+    c = 48
     attention = 4 * (c * c + c)
     mlp = c * 4 * c + 4 * c + 4 * c * c + c
     norms = 2 * 2 * c

@@ -921,7 +921,6 @@ print(key_figures.read_text(encoding="utf-8"))
 # one hidden layer of 256 units and 10 outputs? Compute it by the formula, not with Keras.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 answer = None  # your answer
 ex.check_mlp_params(answer)
 
@@ -932,7 +931,6 @@ ex.check_mlp_params(answer)
 # $z = wx + b$). Check your derivation with a finite difference if you like.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 x, w, b, y = ex.NEURON["x"], ex.NEURON["w"], ex.NEURON["b"], ex.NEURON["y"]
 answer = None  # your answer
 ex.check_neuron_gradient(answer)
@@ -943,7 +941,6 @@ ex.check_neuron_gradient(answer)
 # parameters with the formulas of section 4 (by hand or with `transformer_layer_params`).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 answer = None  # your answer
 ex.check_gpt2_params(answer)
 

@@ -1858,7 +1858,6 @@ print(key_figures.read_text(encoding="utf-8"))
 # Use $\ln\frac{1+n}{1+\mathrm{df}} + 1$ with the natural logarithm.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(ex.IDF_DOCS)
 answer = None  # your answer
 ex.check_idf(answer)
@@ -1868,7 +1867,6 @@ ex.check_idf(answer)
 # $x_{\max} = 100$ and exponent 0.75?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 answer = None  # your answer
 ex.check_glove_weight(answer)
 
@@ -1877,7 +1875,6 @@ ex.check_glove_weight(answer)
 # to be" (6 words) give with a fixed window of 2 (no window sampling, no subsampling)?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 answer = None  # your answer
 ex.check_skipgram_pairs(answer)
 
@@ -1886,7 +1883,6 @@ ex.check_skipgram_pairs(answer)
 # *paris : france :: rome : ?*.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 answer = None  # your answer
 ex.check_analogy(answer)
 

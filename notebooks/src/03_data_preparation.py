@@ -1793,7 +1793,6 @@ print(key_figures.read_text(encoding="utf-8"))
 # library (`re`, `html`).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 import html
 import re
 
@@ -1812,7 +1811,6 @@ check_clean_review(clean_review)
 # Compute it by hand or with `shingles(text, n=3)`.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.exercises.ch03 import JACCARD_PAIR, check_jaccard
 
 my_jaccard = None  # your answer
@@ -1825,7 +1823,6 @@ check_jaccard(my_jaccard)
 # Write it as `"left right"`.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.exercises.ch03 import BPE_CORPUS, check_first_bpe_merge
 
 my_merge = None  # your answer, e.g. "l o"

@@ -528,7 +528,6 @@ print(key_figures.read_text(encoding="utf-8"))
 # `ATTENTION_K` (3×2) with NumPy. The result is a 2×3 matrix.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.exercises.ch04 import ATTENTION_K, ATTENTION_Q, check_attention_weights
 
 my_weights = None  # your code here
@@ -540,7 +539,6 @@ check_attention_weights(my_weights)
 # experiment of section 2 if you like.)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.exercises.ch04 import check_dot_product_std
 
 my_std = None  # your answer
@@ -552,7 +550,6 @@ check_dot_product_std(my_std)
 # query i may attend to key j.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.exercises.ch04 import MASK_IDS, check_padded_causal_mask
 
 my_mask = None  # your code here

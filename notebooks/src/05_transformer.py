@@ -17,7 +17,7 @@
 # 4. choosing a model: a Transformer, an LSTM, a GRU and a 1-D CNN with the same number of
 #    parameters, trained the same way on the same task, measured in one table.
 #
-# **Before you run it:** time: smoke ~35 s · cpu ~6.5 min (2 cores) · gpu ~5 min (estimated); memory: peak ~1.4 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~35 s · cpu ~1.5 min (2 cores) · gpu ~5 min (estimated); memory: peak ~1.4 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -208,6 +208,8 @@ from course_lib.gpt import GPT, GPTConfig
 V = 65
 keras.utils.set_random_seed(seed)
 gpt = GPT(GPTConfig(vocab_size=V, context_length=32, num_layers=2, num_heads=4, width=64))
+# num_segments=2: BERT adds a learned "sentence A / sentence B" embedding for pair tasks; with
+# no segment ids given, every token is sentence A.
 bert_config = EncoderConfig(vocab_size=V, max_length=32, num_layers=2, num_heads=4, width=64,
                             num_segments=2)
 bert = TransformerEncoder(bert_config)
@@ -426,9 +428,13 @@ print("positions 0-4 unchanged when token 5 changes:",
       not differs(mini(tokens)[:, :5], mini(changed)[:, :5]))
 
 # %% [markdown]
-# The encoder-decoder has about twice the parameters of the other two: it has an encoder
-# *and* a decoder, and each decoder block carries an extra attention (cross-attention). The
-# masks behind these checks, for a 6-token source (2 of them padding) and a 6-token target:
+# Back to the three families built before MiniGPT. Their four checks printed `False, True,
+# False, True`: the GPT's first positions ignore a later token (causal), BERT's first position
+# sees it (bidirectional), and the decoder ignores later target tokens but reads the source.
+# In the table, the encoder-decoder has about twice the parameters of the other two: it has
+# an encoder *and* a decoder, and each decoder block carries an extra attention
+# (cross-attention). The masks behind these checks, for a 6-token source (2 of them padding)
+# and a 6-token target:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -462,8 +468,8 @@ plt.show()
 # - **LSTM** and **GRU**: `course_lib.baselines.RNNLanguageModel`, one recurrent layer: the
 #   state carries everything read so far, one character at a time;
 # - **1-D CNN**: `course_lib.baselines.CNNLanguageModel`, 5 causal convolutions of width 3
-#   with dilations 1, 2, 4, 8, 16, so each prediction sees the last 63 characters (the whole
-#   window).
+#   with dilations 1, 2, 4, 8, 16, so each prediction sees the last 63 characters (all of the
+#   64-character window but its first character).
 #
 # `build_language_model` picks each model's width so that its parameter count is as close to
 # the budget as the architecture allows. The task is next-character prediction; the measure
@@ -549,7 +555,7 @@ plt.show()
 
 # %% [markdown]
 # What the numbers say, for this run (about 100,000 parameters each, 300 steps, about 600,000
-# characters seen: half an epoch), and what they do not:
+# characters seen: about 0.6 of an epoch), and what they do not:
 #
 # - **Quality.** The 1-D CNN reaches the lowest validation loss and the GRU is second; the
 #   Transformer and the LSTM finish close to each other and close to the **bigram** line,
@@ -558,10 +564,11 @@ plt.show()
 #   *where* to look before it pays, whereas the CNN is built to look at the last few
 #   characters and a recurrent state summarises them by construction. When steps and data are
 #   scarce, built-in assumptions that fit the data (inductive biases) win.
-# - **Speed.** On two CPU cores the Transformer is no faster per step than the recurrent
-#   models (the table; timings also vary with the machine's load). Its parallelism (§2.3)
-#   needs parallel hardware to show: on a GPU it processes the 64 positions of a window at
-#   once, while an LSTM or GRU must still step through them one after another.
+# - **Speed.** Per step the CNN is the fastest; the Transformer comes next, a little ahead of
+#   the recurrent models even on two CPU cores (the table; timings also vary with the
+#   machine's load). Its parallelism (§2.3) shows fully on parallel hardware: a GPU processes
+#   the 64 positions of a window at once, while an LSTM or GRU must still step through them
+#   one after another.
 # - **What this run cannot show.** The advantages that made the Transformer the architecture
 #   of large language models appear with scale: every position reads every earlier one
 #   directly (a path of length 1, against up to 63 steps through a recurrent state, or the
@@ -570,8 +577,9 @@ plt.show()
 #   tell; the `gpu` profile trains four times larger models ten times longer.
 #
 # So the document's list is a menu, not a ranking: choose by task, data and compute (the
-# advice chapter 14's FAQ repeats). For a small model trained briefly on a CPU, a CNN or GRU
-# is a strong, cheap baseline; for anything meant to scale, start from a Transformer.
+# advice chapter 14's FAQ repeats). For a small model trained briefly on a CPU, a CNN is a
+# strong, cheap baseline (the GRU is strong too, but the slowest per step); for anything meant
+# to scale, start from a Transformer.
 #
 # Finally, the **learned position embeddings** of the trained Transformer (section 1
 # promised them). Their cosine similarities show what the model made of positions:
@@ -614,12 +622,11 @@ print(key_figures.read_text(encoding="utf-8"))
 # Replace each `None` with your answer; the check says whether it is right or gives a hint.
 # Worked solutions: `notebooks/solutions/05_transformer.ipynb`.
 #
-# **Exercise 1.** How many trainable parameters does one `TransformerBlock(width=64,
+# **Exercise 1.** How many trainable parameters does one `TransformerBlock(width=48,
 # num_heads=4)` have (MLP ratio 4, biases everywhere)? Count them from the structure in
 # section 2, without calling `count_params`.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.exercises.ch05 import (
     check_block_parameters,
     check_receptive_field,
@@ -634,7 +641,6 @@ check_block_parameters(my_count)
 # and 32. How many characters does one output see (itself included)?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 my_field = None  # your answer
 check_receptive_field(my_field)
 
@@ -643,7 +649,6 @@ check_receptive_field(my_field)
 # C = 8 and base 10000, by hand or with NumPy.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 my_value = None  # your answer
 check_sinusoid_value(my_value)
 

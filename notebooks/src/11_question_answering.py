@@ -1280,7 +1280,6 @@ print(key_figures)
 # the gold answer, as a fraction between 0 and 1. (Normalise both first.)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(f"prediction: {ex.F1_PREDICTION!r}, gold: {ex.F1_GOLD!r}")
 answer_f1 = None  # your answer, e.g. 0.5
 ex.check_f1(answer_f1)
@@ -1291,7 +1290,6 @@ ex.check_f1(answer_f1)
 # `build_features` make?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(f"context {ex.WINDOW_CONTEXT_TOKENS} tokens, question {ex.WINDOW_QUESTION_TOKENS}, "
       f"max_length {ex.WINDOW_MAX_LENGTH}, stride {ex.WINDOW_STRIDE}")
 answer_windows = None  # your count
@@ -1303,7 +1301,6 @@ ex.check_num_windows(answer_windows)
 # return?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print("start:", ex.SPAN_START, "\nend:  ", ex.SPAN_END, "\ncap:", ex.SPAN_CAP)
 answer_span = None  # your answer, e.g. (1, 2)
 ex.check_best_span(answer_span)
@@ -1314,7 +1311,6 @@ ex.check_best_span(answer_span)
 # end − start + 1 ≤ `max_answer_tokens`. The check compares it with `best_span` on 23 cases.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 def my_best_span(start_logits, end_logits, max_answer_tokens):
     return None  # your code
 

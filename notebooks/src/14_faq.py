@@ -537,6 +537,27 @@ def diagnose_loss(losses, vocab_size, *, unigram=None, tolerance=0.05) -> LossDi
     )
 
 # %% [markdown]
+# First, a check on curves drawn by hand, one for each verdict, with the landmarks of a
+# 65-character vocabulary (ln 65 = 4.174) and a unigram entropy of 3.3. These numbers do not
+# depend on any training run, so the cell prints the same everywhere.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+hand_curves = {
+    "diverged": [4.2, 3.9, float("nan"), 3.5],
+    "too good": [4.2, 1.0, 0.05, 0.01, 0.01, 0.01, 0.01, 0.01],
+    "rising": [4.2, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0, 9.5],
+    "stuck at uniform": [4.18, 4.17, 4.18, 4.17, 4.17, 4.18, 4.17, 4.17],
+    "frequencies only": [4.2, 3.6, 3.35, 3.31, 3.30, 3.30, 3.29, 3.30],
+    "learning": [4.2, 3.4, 2.9, 2.6, 2.4, 2.3, 2.2, 2.1],
+}
+print(f"ln 65 = {math.log(65):.3f}; entropy of the ids [0, 0, 1, 1] = "
+      f"{unigram_entropy([0, 0, 1, 1]):.4f} (ln 2 = {math.log(2):.4f})")
+for expected, curve in hand_curves.items():
+    got = diagnose_loss(curve, 65, unigram=3.3).verdict
+    print(f"{expected:>17} -> {got:<17} {'ok' if got == expected else 'WRONG'}")
+
+# %% [markdown]
 # Now the four runs, each read by `diagnose_loss`:
 
 # %%

@@ -13,7 +13,7 @@ import numpy as np
 from course_lib.exercises import ch05 as ex
 
 # %% [markdown]
-# **Exercise 1.** How many trainable parameters does one `TransformerBlock(width=64,
+# **Exercise 1.** How many trainable parameters does one `TransformerBlock(width=48,
 # num_heads=4)` have (MLP ratio 4, biases everywhere)? Count them from the structure, without
 # calling `count_params`.
 #
@@ -21,7 +21,7 @@ from course_lib.exercises import ch05 as ex
 
 # %% [solution] ex1
 ### BEGIN SOLUTION
-C = 64
+C = 48
 attention = 4 * (C * C + C)  # query, key, value, output: C×C weights + C biases each
 mlp = (C * 4 * C + 4 * C) + (4 * C * C + C)  # C → 4C → C, with biases
 layer_norms = 2 * (2 * C)  # two LayerNorms, a scale and a shift each
