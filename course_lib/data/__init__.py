@@ -2,8 +2,10 @@
 
 Every file is pinned by SHA-256 in ``datasets/registry.json``. :func:`fetch` finds it in the
 mirror folder (``COURSE_DATA_DIR``), then in the user cache, and otherwise downloads it; the
-readers and ``load_*`` functions build on it. ``python -m course_lib.data download`` pre-fetches
-everything; ``python -m course_lib.data list`` shows what is where.
+readers and ``load_*`` functions build on it. A derived file with a ``source`` is rebuilt from
+that published file by a recipe of :mod:`course_lib.data.recipes` and verified the same way.
+``python -m course_lib.data download`` pre-fetches everything (but the optional datasets);
+``python -m course_lib.data list`` shows what is where.
 
 Example:
 
@@ -36,6 +38,8 @@ from .errors import (
     DatasetError,
     DatasetFileError,
     DownloadError,
+    MissingDependencyError,
+    RecipeError,
     UnknownDatasetError,
 )
 from .loader import (
@@ -51,7 +55,8 @@ from .loader import (
     status,
 )
 from .readers import read_bytes, read_json, read_jsonl, read_lines, read_text, read_tsv
-from .registry import DatasetInfo, FileInfo, Registry, Source, default_registry
+from .recipes import RECIPES
+from .registry import DatasetInfo, FileInfo, RecipeSource, Registry, Source, default_registry
 
 __all__ = [
     "ArchiveError",
@@ -62,6 +67,10 @@ __all__ = [
     "DatasetInfo",
     "DownloadError",
     "FileInfo",
+    "MissingDependencyError",
+    "RECIPES",
+    "RecipeError",
+    "RecipeSource",
     "Registry",
     "Source",
     "UnknownDatasetError",

@@ -2,8 +2,10 @@
 
 ``list`` prints each dataset with its files, size, license and where its files are found.
 ``download`` prints how much needs downloading, then fetches every file (all datasets when no
-name is given); files already in the mirror or cache are verified and reported, not downloaded
-again. The exit status is 1, with the error message, when anything fails.
+name is given, except the optional ones, which are fetched only when named); files already in
+the mirror or cache are verified and reported, not downloaded again. A derived file is rebuilt
+from its source, whose size is what it counts as downloading. The exit status is 1, with the
+error message, when anything fails.
 
 Example:
 
@@ -43,7 +45,7 @@ def _where(counts: Counter) -> str:
 
 
 def cmd_list(registry: Registry, out=None) -> int:
-    """Prints the dataset table: name, files, size, license, where found.
+    """Prints the dataset table: name, files, size, license, where found (and whether optional).
 
     Args:
         registry: the registry to list.
@@ -60,9 +62,8 @@ def cmd_list(registry: Registry, out=None) -> int:
     rows = []
     for ds in registry.datasets():
         counts = Counter(locate(ds.name, f.path, registry=registry)[0] for f in ds.files)
-        rows.append(
-            (ds.name, str(len(ds.files)), _size(ds.total_bytes), _where(counts), _short(ds.license))
-        )
+        where = _where(counts) + (" (optional)" if ds.optional else "")
+        rows.append((ds.name, str(len(ds.files)), _size(ds.total_bytes), where, _short(ds.license)))
     header = ("name", "files", "size", "where", "license")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for r in [header, *rows]:
@@ -78,11 +79,12 @@ def cmd_list(registry: Registry, out=None) -> int:
 
 
 def cmd_download(registry: Registry, names: list[str], out=None) -> int:
-    """Fetches every file of the named datasets (all when ``names`` is empty).
+    """Fetches every file of the named datasets (all but the optional ones when ``names`` is
+    empty).
 
     Args:
         registry: the registry to use.
-        names: dataset names; empty means every dataset.
+        names: dataset names; empty means every dataset that is not optional.
         out: the stream to print to.
 
     Returns:
@@ -97,19 +99,32 @@ def cmd_download(registry: Registry, names: list[str], out=None) -> int:
     0
     """
     out = out if out is not None else sys.stdout
-    chosen = [registry.info(n) for n in names] if names else registry.datasets()
+    if names:
+        chosen, skipped = [registry.info(n) for n in names], []
+    else:
+        chosen = [ds for ds in registry.datasets() if not ds.optional]
+        skipped = [ds for ds in registry.datasets() if ds.optional]
     files = [(ds, f) for ds in chosen for f in ds.files]
     missing = [
         (ds, f) for ds, f in files if locate(ds.name, f.path, registry=registry)[0] == "missing"
     ]
     total = sum(f.bytes for _, f in files)
-    need = sum(f.bytes for _, f in missing)
+    # A derived file downloads its source (deleted after use), not the file itself.
+    need = sum(f.source.bytes if f.source else f.bytes for _, f in missing)
     print(
         f"{len(files)} file(s), {_size(total)} in all; {_size(need)} to download "
         f"({len(files) - len(missing)} already in the mirror or cache).",
         file=out,
         flush=True,
     )
+    if skipped:
+        print(
+            f"Skipped the optional dataset(s) {', '.join(ds.name for ds in skipped)} "
+            f"({_size(sum(ds.total_bytes for ds in skipped))}; no chapter needs them): name "
+            f"them to fetch them, e.g. `python -m course_lib.data download {skipped[0].name}`.",
+            file=out,
+            flush=True,
+        )
     failed = []
     for ds, f in files:
         label = f"{ds.name}/{f.path}"

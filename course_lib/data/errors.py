@@ -101,10 +101,12 @@ class ChecksumError(DatasetError):
         path: where the bad content is (or was, when it has been removed).
         expected: the SHA-256 the registry pins.
         actual: the SHA-256 of the content found.
-        source: ``"mirror"``, ``"cache"`` or ``"download"``: decides the remedy.
+        source: ``"mirror"``, ``"cache"``, ``"download"`` or ``"derived"`` (a file built by a
+            recipe from its verified source): decides the remedy.
         expected_bytes: the size the registry pins.
         actual_bytes: the size found.
-        url: the URL the content came from, for downloads.
+        url: the URL the content came from, for downloads (the source's URL for a derived file).
+        recipe: the recipe that built the content, for ``source="derived"``.
 
     Example:
 
@@ -124,6 +126,7 @@ class ChecksumError(DatasetError):
         expected_bytes: int | None = None,
         actual_bytes: int | None = None,
         url: str | None = None,
+        recipe: str | None = None,
     ):
         self.dataset = dataset
         self.file = file
@@ -132,10 +135,16 @@ class ChecksumError(DatasetError):
         self.actual = actual
         self.source = source
         self.url = url
+        self.recipe = recipe
         sizes = ""
         if expected_bytes is not None and actual_bytes is not None:
             sizes = f" (expected {expected_bytes:,} bytes, got {actual_bytes:,})"
-        where = f"downloaded from {url}" if source == "download" else f"at {self.path}"
+        if source == "download":
+            where = f"downloaded from {url}"
+        elif source == "derived":
+            where = f"built by recipe {recipe!r} from {url}"
+        else:
+            where = f"at {self.path}"
         head = (
             f"Checksum mismatch for {dataset}/{file} {where}{sizes}: "
             f"expected sha256 {expected}, got {actual}. "
@@ -153,6 +162,14 @@ class ChecksumError(DatasetError):
                 "proxy or error page, or the file changed upstream); nothing was saved to "
                 f"{self.path}. Retry with `python -m course_lib.data download {dataset}`. "
                 + MIRROR_HINT
+            )
+        elif source == "derived":
+            remedy = (
+                "The source passed its own SHA-256 check, so the recipe did not reproduce the "
+                "registered file in this environment (most likely another numpy version, which "
+                f"formats numbers differently); nothing was saved to {self.path}. Run "
+                "`make setup` to install the course's pinned versions and retry with "
+                f"`python -m course_lib.data download {dataset}`. " + MIRROR_HINT
             )
         else:
             remedy = (
@@ -290,3 +307,72 @@ class ArchiveError(DatasetError):
                 "from the dataset's canonical URL."
             )
         super().__init__(msg)
+
+
+class MissingDependencyError(DatasetError, ImportError):
+    """A Python package that a recipe needs to build a derived file is not installed.
+
+    Raised before anything is downloaded, so no bandwidth is wasted.
+
+    Args:
+        dataset: the dataset name.
+        file: the file name inside the dataset.
+        recipe: the recipe that needs the package.
+        package: the package (its import name, which is also its pip name here).
+        error: the ``ImportError`` raised by importing it.
+
+    Example:
+
+    >>> err = MissingDependencyError("glove", "g.txt", "r", "pyarrow", ImportError("nope"))
+    >>> "make setup" in str(err) and isinstance(err, ImportError)
+    True
+    """
+
+    def __init__(self, dataset: str, file: str, recipe: str, package: str, error: BaseException):
+        self.dataset = dataset
+        self.file = file
+        self.recipe = recipe
+        self.package = package
+        self.error = error
+        super().__init__(
+            f"Cannot build {dataset}/{file}: its recipe {recipe!r} needs the Python package "
+            f"{package}, which cannot be imported here ({type(error).__name__}: {error}). It "
+            "is part of the course's pinned stack: run `make setup` in the repository (or "
+            "`pip install -r requirements.txt` in the environment you run the course in), "
+            f"then retry `python -m course_lib.data download {dataset}`. Nothing was "
+            "downloaded. " + MIRROR_HINT
+        )
+
+
+class RecipeError(DatasetError):
+    """A recipe that failed while building a derived file from its verified source.
+
+    The source passed its SHA-256 check, so the registry entry and the recipe disagree (a
+    wrong member name or parameter): a bug to report, not something a learner can fix.
+
+    Args:
+        dataset: the dataset name.
+        file: the file name inside the dataset.
+        recipe: the recipe's name.
+        url: the source's URL.
+        cause: what went wrong, in words.
+
+    Example:
+
+    >>> err = RecipeError("glove", "g.txt", "r", "https://x/w.whl", "no member 'a.npy'")
+    >>> "report" in str(err) and "COURSE_DATA_DIR" in str(err)
+    True
+    """
+
+    def __init__(self, dataset: str, file: str, recipe: str, url: str, cause: str):
+        self.dataset = dataset
+        self.file = file
+        self.recipe = recipe
+        self.url = url
+        self.cause = cause
+        super().__init__(
+            f"Could not build {dataset}/{file} with recipe {recipe!r} from {url} (which passed "
+            f"its SHA-256 check): {cause}. Nothing was saved. The registry entry and the recipe "
+            "disagree, which is a bug in the course: please report it with this message. "
+            + MIRROR_HINT
+        )

@@ -12,6 +12,14 @@
    temporary file in the cache folder, extracted from its archive when needed, verified, and
    only then renamed into place, so no partial file ever carries the final name.
 
+   A derived file with a ``source`` (see :mod:`course_lib.data.recipes`) is rebuilt instead:
+   the source is downloaded (bounded by its registered size) to a temporary file, its SHA-256
+   checked, the recipe run into another temporary file, the result's SHA-256 checked, and only
+   then renamed into place. The source is deleted afterwards, whatever happened: it is usually
+   much larger than the file made from it (the GloVe wheel is 76 MB, the 20,000-word file
+   8.5 MB), so keeping it for a second derived file that most learners never fetch would cost
+   more than it saves; fetching two files made from one source downloads it twice.
+
 Example:
 
 >>> from course_lib.data import fetch
@@ -28,6 +36,7 @@ import shutil
 import socket
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
@@ -35,9 +44,19 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .. import __version__
+from ..files import atomic_path
 from .archives import safe_extract
-from .errors import ArchiveError, CacheError, ChecksumError, DatasetError, DownloadError
-from .registry import DatasetInfo, FileInfo, Registry, Source, default_registry
+from .errors import (
+    ArchiveError,
+    CacheError,
+    ChecksumError,
+    DatasetError,
+    DownloadError,
+    MissingDependencyError,
+    RecipeError,
+)
+from .recipes import RECIPES, missing_requirement
+from .registry import DatasetInfo, FileInfo, RecipeSource, Registry, Source, default_registry
 
 __all__ = [
     "cache_dir",
@@ -154,6 +173,7 @@ def _check(
     source: str,
     url: str | None = None,
     final: Path | None = None,
+    recipe: str | None = None,
 ) -> None:
     size = path.stat().st_size
     digest = file_sha256(path)
@@ -161,7 +181,8 @@ def _check(
         # A download is checked in a temporary file; the message names the path it was for.
         shown = final if final is not None else path
         raise ChecksumError(
-            ds.name, f.path, shown, f.sha256, digest, source, f.bytes, size, url=url
+            ds.name, f.path, shown, f.sha256, digest, source, f.bytes, size, url=url,
+            recipe=recipe,
         )
 
 
@@ -273,9 +294,13 @@ def fetch(name: str, file: str | None = None, *, registry: Registry | None = Non
     Raises:
         UnknownDatasetError: the name is not in the registry.
         DatasetFileError: ``file`` is missing or unknown.
-        ChecksumError: the mirror copy, or a fresh download, does not match.
+        ChecksumError: the mirror copy, a fresh download, a derived file's source or the
+            file its recipe built does not match.
         DownloadError: the download failed (HTTP error, timeout, no network) or the file is
-            derived and cannot be downloaded.
+            derived and the registry names no source to rebuild it from.
+        MissingDependencyError: a derived file's recipe needs a package that is not installed
+            (checked before anything is downloaded).
+        RecipeError: the recipe failed on a verified source (a bug in the course).
 
     Example:
 
@@ -330,13 +355,13 @@ def fetch_with_source(
 
 def _download(ds: DatasetInfo, f: FileInfo, final: Path, mirror: Path | None) -> None:
     mirror_s = str(mirror) if mirror is not None else None
-    if f.derived:
+    if f.derived and f.source is None:
         raise DownloadError(
             ds.name,
             f.path,
             f.url,
-            "this file is a derived subset, not a published file, so it cannot be re-created "
-            "by downloading that URL",
+            "this file is a derived subset, not a published file, and the registry names no "
+            "source to rebuild it from, so it cannot be re-created by downloading that URL",
             mirror_s,
             advice=(
                 f"How it was made: {f.derivation} To use it, either copy a verified "
@@ -344,11 +369,24 @@ def _download(ds: DatasetInfo, f: FileInfo, final: Path, mirror: Path | None) ->
                 f"COURSE_DATA_DIR at a mirror holding {ds.name}/{f.path}."
             ),
         )
+    if f.source is not None:
+        # Before anything is downloaded: a missing package would waste the whole download.
+        missing = missing_requirement(f.source.recipe)
+        if missing is not None:
+            raise MissingDependencyError(ds.name, f.path, f.source.recipe, *missing)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise CacheError(ds.name, f.path, final.parent, err, f.bytes) from err
     timeout = download_timeout()
+    if f.source is not None:
+        try:
+            _derive(ds, f, f.source, final, timeout, mirror_s)
+        except CacheError:
+            raise
+        except OSError as err:  # the cache, not the network (network errors are DownloadErrors)
+            raise CacheError(ds.name, f.path, final.parent, err, f.bytes + f.source.bytes) from err
+        return
     failures: list[tuple[Source, DatasetError]] = []
     for src in f.sources:
         try:
@@ -410,6 +448,48 @@ def _download_from(
             shutil.rmtree(xdir, ignore_errors=True)
 
 
+def _derive(
+    ds: DatasetInfo,
+    f: FileInfo,
+    src: RecipeSource,
+    final: Path,
+    timeout: float,
+    mirror: str | None,
+) -> None:
+    """Downloads ``src``, checks it, runs its recipe, checks the result, renames it to final."""
+    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{f.path}.source-{os.getpid()}-")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        name = urllib.parse.urlsplit(src.url).path.rsplit("/", 1)[-1]
+        _http_get(ds, f, src.url, tmp, timeout, mirror, src.bytes,
+                  desc=f"{ds.name}/{f.path} (source {name})")
+        size = tmp.stat().st_size
+        got = file_sha256(tmp)
+        if size != src.bytes or got != src.sha256:
+            err = ChecksumError(ds.name, f.path, final, src.sha256, got, "download", src.bytes,
+                                size, url=src.url)
+            err.add_note(f"The hash that differs is the source's ({name}), checked before the "
+                         f"recipe {src.recipe!r} ran; nothing was built from it.")
+            raise err
+        with atomic_path(final) as out:
+            try:
+                RECIPES[src.recipe](tmp, out, **src.params)
+            except ImportError as err:
+                raise MissingDependencyError(ds.name, f.path, src.recipe,
+                                             err.name or str(err), err) from err
+            except (OSError, MemoryError):
+                raise  # the machine, not the recipe: a full disk becomes a CacheError
+            except Exception as err:
+                raise RecipeError(ds.name, f.path, src.recipe, src.url,
+                                  f"{type(err).__name__}: {err}") from err
+            _check(ds, f, out, "derived", url=src.url, final=final, recipe=src.recipe)
+            digest = file_sha256(out)
+        _remember(final, digest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _extract_siblings(ds: DatasetInfo, f: FileInfo, src: Source, archive: Path, xdir: Path):
     """Places other files of the dataset that live in the same archive, while we have it."""
     for g in ds.files:
@@ -437,6 +517,7 @@ def _http_get(
     timeout: float,
     mirror: str | None,
     limit: int,
+    desc: str | None = None,
 ) -> None:
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     got = 0
@@ -458,7 +539,7 @@ def _http_get(
                     unit="B",
                     unit_scale=True,
                     unit_divisor=1024,
-                    desc=f"{ds.name}/{f.path}",
+                    desc=desc or f"{ds.name}/{f.path}",
                     mininterval=0.5,
                 ) as bar,
             ):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DatasetError, DatasetFileError, UnknownDatasetError
+from .recipes import RECIPES, check_params
 
 __all__ = [
     "ENCODINGS",
@@ -29,6 +30,7 @@ __all__ = [
     "REGISTRY_PATH",
     "DatasetInfo",
     "FileInfo",
+    "RecipeSource",
     "Registry",
     "check_plain_name",
     "check_url",
@@ -126,12 +128,73 @@ class Source:
 
 
 @dataclass(frozen=True)
+class RecipeSource:
+    """The published file a derived file is rebuilt from, and the recipe that rebuilds it.
+
+    Args:
+        url: where the source is downloaded from (https).
+        sha256: the source's SHA-256, checked before the recipe runs.
+        bytes: the source's size: the download stops there.
+        recipe: a name in :data:`course_lib.data.recipes.RECIPES`.
+        params: keyword arguments for the recipe.
+
+    Example:
+
+    >>> RecipeSource.from_dict({"url": "https://example.org/w.whl", "sha256": "0" * 64,
+    ...     "bytes": 10, "recipe": "glove-text-from-npy-parquet", "params": {
+    ...     "vectors": "a.npy", "words": "a.parquet", "column": "index"}}, "toy/a.txt").recipe
+    'glove-text-from-npy-parquet'
+    """
+
+    url: str
+    sha256: str
+    bytes: int
+    recipe: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_dict(cls, d, where: str) -> RecipeSource:
+        """Builds a RecipeSource from a file entry's ``source`` object, checking every field."""
+        if not isinstance(d, dict):
+            raise DatasetError(f"{where}: source must be an object with url, sha256, bytes and "
+                               f"recipe, got {d!r}")
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise DatasetError(f"{where}: source has unknown keys {sorted(unknown)}; allowed: "
+                               f"{sorted(known)}")
+        for key in ("url", "sha256", "bytes", "recipe"):
+            if key not in d:
+                raise DatasetError(f"{where}: source is missing required key {key!r}")
+        check_url(d["url"], f"{where} source")
+        if not isinstance(d["sha256"], str) or not _SHA256.match(d["sha256"]):
+            raise DatasetError(f"{where}: source sha256 must be 64 lower-case hex digits, got "
+                               f"{d['sha256']!r}")
+        if not isinstance(d["bytes"], int) or isinstance(d["bytes"], bool) or d["bytes"] < 1:
+            raise DatasetError(f"{where}: source bytes must be the source's size (a positive "
+                               f"integer), which bounds the download; got {d['bytes']!r}")
+        if d["recipe"] not in RECIPES:
+            raise DatasetError(f"{where}: unknown recipe {d['recipe']!r}; known recipes: "
+                               f"{sorted(RECIPES)} (course_lib/data/recipes.py)")
+        params = d.get("params", {})
+        if not isinstance(params, dict):
+            raise DatasetError(f"{where}: source params must be an object, got {params!r}")
+        try:
+            check_params(d["recipe"], params, where)
+        except ValueError as err:
+            raise DatasetError(str(err)) from None
+        return cls(url=d["url"], sha256=d["sha256"], bytes=d["bytes"], recipe=d["recipe"],
+                   params=dict(params))
+
+
+@dataclass(frozen=True)
 class FileInfo:
     """One file of a dataset, as pinned by the registry.
 
     Args:
         path: the file's name inside the dataset folder, e.g. ``"spa.txt"``.
-        url: the canonical URL (of the file, or of the archive holding it).
+        url: the canonical URL (of the file, or of the archive holding it); for a file built
+            from a ``source``, the source's URL.
         sha256: the SHA-256 of the file's bytes, lower-case hex.
         bytes: the file's size.
         encoding: ``"utf-8"``, ``"latin-1"`` or ``"gzip+utf-8"`` (gzip-compressed UTF-8).
@@ -139,9 +202,11 @@ class FileInfo:
         archive_member: the member to extract when ``url`` is an archive.
         role: ``"data"``, or ``"doc"`` for a README or license shipped with the data.
         alternates: other download sources, tried in order when ``url`` fails.
-        derived: ``True`` when the file is not a published file and cannot be re-made by
-            downloading ``url`` (the downloader then explains how to obtain it).
-        derivation: how a derived file was produced.
+        derived: ``True`` when the file is not a published file. With a ``source`` it is
+            rebuilt from that source; without one it cannot be downloaded (the downloader then
+            explains how to obtain it).
+        derivation: how a derived file was produced, in words.
+        source: for a derived file, the published file and the recipe that rebuild it.
         note: anything else a reader should know (e.g. an unusual encoding).
 
     Example:
@@ -165,6 +230,7 @@ class FileInfo:
     alternates: tuple[Source, ...] = ()
     derived: bool = False
     derivation: str | None = None
+    source: RecipeSource | None = None
     note: str | None = None
 
     @property
@@ -194,10 +260,24 @@ class FileInfo:
         unknown = set(d) - known
         if unknown:
             raise DatasetError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
-        for key in ("path", "url", "sha256", "bytes"):
+        # A file built from a source takes its URL from the source; every other file has one.
+        required = ("path", "sha256", "bytes") if "source" in d else ("path", "url", "sha256",
+                                                                      "bytes")
+        for key in required:
             if key not in d:
                 raise DatasetError(f"{where}: missing required key {key!r}")
         d = dict(d)
+        if "source" in d:
+            d["source"] = RecipeSource.from_dict(d["source"], where)
+            if d.get("derived") is not True:
+                raise DatasetError(f"{where}: a file built from a source is derived; add "
+                                   '"derived": true')
+            clashing = sorted(k for k in ("url", "archive_member", "archive_bytes",
+                                          "archive_sha256", "alternates") if k in d)
+            if clashing:
+                raise DatasetError(f"{where}: a file built from a source is downloaded only as "
+                                   f"that source; remove {clashing} (the URL is source.url)")
+            d["url"] = d["source"].url
         d["sha256"] = str(d["sha256"]).lower()
         if not _SHA256.match(d["sha256"]):
             raise DatasetError(f"{where}: sha256 must be 64 hex digits, got {d['sha256']!r}")
@@ -229,9 +309,14 @@ class DatasetInfo:
         files: its files, in registry order.
         description: what it contains and what the course uses it for.
         homepage: where to read more.
+        optional: ``True`` for a dataset no chapter needs: it is not in the course's mirror,
+            and ``python -m course_lib.data download`` fetches it only when named.
 
     Example:
 
+    >>> from course_lib import data
+    >>> data.info("glove-full").optional, data.info("glove").optional
+    (True, False)
     >>> from course_lib.data import info
     >>> d = info("multi30k")
     >>> d.total_bytes > 1_000_000, len(d.files)
@@ -245,6 +330,7 @@ class DatasetInfo:
     files: tuple[FileInfo, ...] = field(default_factory=tuple)
     description: str = ""
     homepage: str = ""
+    optional: bool = False
 
     @property
     def total_bytes(self) -> int:
@@ -299,6 +385,8 @@ class DatasetInfo:
             if key not in d:
                 raise DatasetError(f"registry entry {d.get('name', '?')}: missing key {key!r}")
         name = check_plain_name(d["name"], "dataset name", "registry entry")
+        if not isinstance(d.get("optional", False), bool):
+            raise DatasetError(f"registry entry {name}: optional must be true or false")
         files = tuple(FileInfo.from_dict(f, name) for f in d["files"])
         paths = [f.path for f in files]
         if len(set(paths)) != len(paths):
@@ -311,6 +399,7 @@ class DatasetInfo:
             files=files,
             description=d.get("description", ""),
             homepage=d.get("homepage", ""),
+            optional=d.get("optional", False),
         )
 
 

@@ -328,8 +328,8 @@ print(f"per-character PPL = per-token PPL ** (tokens / characters): "
 #
 # For classification, the document names accuracy and F1. We need predictions to score: a
 # small Keras sentiment classifier on the rt-polarity movie reviews (a logistic regression on
-# word counts, trained in seconds; chapter 08 does classification properly), evaluated on a
-# held-out 20% of the reviews.
+# TF-IDF word weights, trained in seconds; chapter 08 does classification properly), evaluated
+# on a held-out 20% of the reviews.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
