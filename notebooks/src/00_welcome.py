@@ -158,7 +158,9 @@ print(f"{n}×{n} matmul: {seconds * 1e3:.1f} ms, {2 * n**3 / seconds / 1e9:.1f} 
 # `python -m course_lib.data download`.
 #
 # The table shows where each dataset is on this machine right now: `mirror`, `cache`, or
-# `missing` (downloaded the first time a chapter needs it).
+# `missing` (downloaded the first time a chapter needs it). An *optional* dataset (the full
+# 400,000-word GloVe, 171 MB) is left out of the download-everything command and fetched only
+# when a chapter asks for it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -167,7 +169,8 @@ from course_lib import data
 
 def where(name):
     found = set(data.status(name).values())
-    return found.pop() if len(found) == 1 else ", ".join(sorted(found))
+    here = found.pop() if len(found) == 1 else ", ".join(sorted(found))
+    return f"{here} (optional)" if data.info(name).optional else here
 
 
 rows = ["| Dataset | Files | Size | License | Here |", "|---|---:|---:|---|---|"]

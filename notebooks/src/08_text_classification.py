@@ -78,6 +78,7 @@ MLM_STEPS = profile.pick(smoke=6, cpu=1000, gpu=8000)  # pretraining steps
 MLM_BATCH = profile.pick(smoke=16, cpu=64, gpu=128)
 MLM_CHAT_TURNS = profile.pick(smoke=500, cpu=None, gpu=None)  # None = all 23,441 turns
 GLOVE_EPOCHS = profile.pick(smoke=1, cpu=8, gpu=12)  # upper bound, early stopping as above
+GLOVE_FULL = profile.pick(smoke=False, cpu=True, gpu=True)  # all 400,000 GloVe words (smoke: 20,000)
 BOOTSTRAP = profile.pick(smoke=100, cpu=1000, gpu=1000)  # resamples per interval
 REPO = Path(course_lib.__file__).resolve().parents[1]
 ARTIFACTS = REPO / "notebooks" / "artifacts" / "sentiment"  # git-ignored: models are not committed
@@ -1143,8 +1144,9 @@ test_probs["encoder, MLM-pretrained"] = predict_proba(pretrained, preprocessor, 
 #
 # Pretraining on a few tens of thousands of sentences is a tiny fraction of BERT's 3.3 billion
 # words. Another way to bring in outside knowledge: **pretrained word vectors**. GloVe's vectors
-# were trained on 6 billion words of Wikipedia and news; the registry holds the 20,000 most
-# frequent words with 50 numbers each. We give them to the convolutional sentence classifier of
+# were trained on 6 billion words of Wikipedia and news, 50 numbers for each of 400,000 words
+# (the registry holds the 20,000 most frequent, and all 400,000 as an optional download that is
+# fetched the first time it is asked for). We give them to the convolutional sentence classifier of
 # Kim (2014) (`course_lib.baselines.CNNClassifier`: filters over 3, 4 and 5 consecutive words,
 # max-pooled over the sentence), with a word-level vocabulary (the snippets are already
 # lowercased and split into words). The GloVe table is fine-tuned with the rest (frozen, 50
@@ -1188,14 +1190,19 @@ def glove_embedding_matrix(vocabulary, words, vectors, *, seed=0, pad_index=0):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-glove_words, glove_vectors = load_glove()
 words = keras.layers.TextVectorization(max_tokens=20_000, standardize="lower", split="whitespace",
                                        output_sequence_length=SEQUENCE_LENGTH)
 words.adapt(train_texts)
 word_vocabulary = words.get_vocabulary()
+glove_words, glove_vectors = load_glove()  # the 20,000 most frequent words
+_, found_top = glove_embedding_matrix(word_vocabulary, glove_words, glove_vectors, seed=SEED)
+print(f"{len(word_vocabulary):,} training words; with GloVe's 20,000 most frequent words, "
+      f"{found_top:,} ({found_top / len(word_vocabulary):.0%}) have a vector")
+if GLOVE_FULL:
+    glove_words, glove_vectors = load_glove(full=True)  # all 400,000 words
 matrix, found = glove_embedding_matrix(word_vocabulary, glove_words, glove_vectors, seed=SEED)
-print(f"{len(word_vocabulary):,} training words, {found:,} of them ({found / len(word_vocabulary):.0%}) "
-      f"have a GloVe vector; the rest start random")
+print(f"the model uses GloVe's {len(glove_words):,} words: {found:,} "
+      f"({found / len(word_vocabulary):.0%}) have a vector, the rest start random")
 keras.utils.set_random_seed(SEED)
 glove_cnn = CNNClassifier(len(word_vocabulary), 2, width=glove_vectors.shape[1], filters=100,
                           dropout=0.5)
