@@ -219,6 +219,26 @@ def test_mlm_train_step_uses_the_masked_loss(vocab):
     assert abs(float(loss) - hand) < 1e-4
 
 
+def _mlm_run(pre, vocab, seed):
+    # Chapter 08's pretraining path at a tiny size: seeded weights, seeded masks, dropout on.
+    keras.utils.set_random_seed(seed)
+    model = cl.MaskedLMPretrainer(small_config(len(vocab), dropout=0.1))
+    model.compile(keras.optimizers.AdamW(1e-3, weight_decay=0.01))
+    history = model.fit(cl.mlm_dataset(CORPUS * 4, pre, batch_size=8, seed=seed, repeat=True),
+                        steps_per_epoch=3, epochs=2, verbose=0).history
+    return history["loss"], [np.asarray(w) for w in model.weights]
+
+
+def test_mlm_pretraining_reproduces_with_the_same_seed(pre, vocab):
+    loss_a, weights_a = _mlm_run(pre, vocab, seed=4)
+    loss_b, weights_b = _mlm_run(pre, vocab, seed=4)
+    assert loss_a == loss_b  # bit for bit: masks, dropout and shuffles are all seeded
+    for a, b in zip(weights_a, weights_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+    loss_c, _ = _mlm_run(pre, vocab, seed=5)
+    assert loss_c != loss_a  # control: the seed matters
+
+
 def test_pretrained_encoder_is_copied(vocab):
     keras.utils.set_random_seed(2)
     config = small_config(len(vocab))
