@@ -19,7 +19,8 @@ tooling import what they check or run.
 - Training and use: ``training`` (schedules, AdamW, the trainer with checkpoints and exact
   resume), ``memory`` (memory estimates before training), ``model_io`` (safe model loading and
   input checks), ``generation`` (the one decoding module: sampling, batched sampling, beam
-  search, perplexity, for the GPT and the encoder-decoder alike).
+  search, perplexity, for the GPT and the encoder-decoder alike), ``pretraining`` (the course
+  foundation model: its corpus and held-out rules, resumable pretraining, the verified loader).
 - Measuring: ``metrics`` (cross-entropy, perplexity, accuracy/F1, BLEU, ROUGE, bootstrap
   intervals, diversity of generated text), ``plots``.
 

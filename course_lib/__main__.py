@@ -1,6 +1,8 @@
-"""``python -m course_lib run [--profile P] [chapters…]``: the course runner.
+"""``python -m course_lib run [--profile P] [chapters…]``: the course runner;
+``python -m course_lib pretrain --profile {smoke,cpu,gpu} [--out DIR] [--no-resume]
+[--max-minutes M]``: pretrain the course foundation model (:mod:`course_lib.pretraining`).
 
-See :mod:`course_lib.tooling.runner` for what it does and the options (``--help``).
+See :mod:`course_lib.tooling.runner` for what they do and the options (``--help``).
 """
 
 import sys

@@ -439,6 +439,11 @@ class Trainer:
     with dropout the random masks after the resume differ (the dropout generator's state is
     not part of the checkpoint), so the losses agree only statistically.
 
+    A caller that trains for longer than one process lives (``course_lib.pretraining``) can
+    keep its own records in :attr:`extra_state`: a JSON-ready dict saved in every checkpoint's
+    ``state.json`` and restored with it, so those records always match the checkpoint's step.
+    :meth:`request_stop` makes :meth:`fit` return at the next checkpoint.
+
     Args:
         model: a Keras model mapping ``(B, T)`` token ids to ``(B, T, V)`` float32 logits.
         config: a :class:`TrainConfig`.
@@ -463,7 +468,15 @@ class Trainer:
         self.history: list[dict] = []
         self.step = 0
         self.step_times: list[float] = []
+        self.extra_state: dict = {}
         self._compiled = False
+        self._stop_requested = False
+
+    def request_stop(self) -> None:
+        """Asks :meth:`fit` to return after the next checkpoint (without a checkpoint folder:
+        after the next evaluation), e.g. when a time budget is spent; calling ``fit`` again
+        resumes from that checkpoint."""
+        self._stop_requested = True
 
     # -- the pieces ------------------------------------------------------------------------
 
@@ -523,23 +536,29 @@ class Trainer:
 
     # -- the loop --------------------------------------------------------------------------
 
-    def fit(self, train_data, val_data=None) -> list[dict]:
+    def fit(self, train_data, val_data=None, *, on_step=None, on_eval=None) -> list[dict]:
         """Trains until ``config.max_steps``, resuming from the latest checkpoint if any.
 
         Args:
             train_data: a batch source: called as ``train_data(start_step=, num_steps=)`` it
                 returns an iterable of ``(x, y)`` batches (e.g. :class:`LMBatches`).
             val_data: a batch source for evaluation, or ``None`` to skip it.
+            on_step: called as ``on_step(step, loss, seconds)`` after every training step
+                (``step`` counts from 1), e.g. to print progress lines.
+            on_eval: called as ``on_eval(row)`` after each history row is added and before
+                that step's checkpoint is written, so what it adds to the row or to
+                :attr:`extra_state` is saved with the checkpoint.
 
         Returns:
             The history: one dict per evaluation with ``step``, ``train_loss`` (mean of the
             steps since the last row), ``val_loss``, ``lr``, ``tokens_per_sec`` and
-            ``elapsed_sec``.
+            ``elapsed_sec``. After :meth:`request_stop` it ends before ``max_steps``.
 
         Raises:
             NonFiniteLossError: when a step's loss is NaN or infinite.
         """
         cfg = self.config
+        self._stop_requested = False
         self._check_inputs(train_data, val_data)
         sample_x, _ = next(iter(train_data(start_step=0, num_steps=1)))
         self._ensure_compiled(sample_x)
@@ -548,6 +567,7 @@ class Trainer:
             if state is not None:
                 self.step = int(state["step"])
                 self.history = state.get("history", [])
+                self.extra_state = state.get("extra", {})
                 if cfg.verbose:
                     print(f"Resumed from {state['checkpoint']} at step {self.step}.")
         tokens_per_step = getattr(train_data, "tokens_per_step", None) or int(
@@ -562,7 +582,7 @@ class Trainer:
         window: list[float] = []
         t_start = time.perf_counter()
 
-        def on_step(loss: float, seconds: float):
+        def step_done(loss: float, seconds: float):
             self.step += 1
             if not math.isfinite(loss):
                 raise NonFiniteLossError(
@@ -573,6 +593,8 @@ class Trainer:
             window.append(loss)
             self.step_times.append(seconds)
             bar.update(self.step, [("loss", loss)])
+            if on_step is not None:
+                on_step(self.step, loss, seconds)
 
         while self.step < cfg.max_steps:
             boundary = min(
@@ -581,7 +603,7 @@ class Trainer:
                 (self.step // ckpt_every + 1) * ckpt_every,
             )
             window.clear()
-            self._train_steps(train_data, self.step, boundary - self.step, on_step)
+            self._train_steps(train_data, self.step, boundary - self.step, step_done)
             if self.step % cfg.eval_interval == 0 or self.step == cfg.max_steps:
                 recent = self.step_times[-len(window) :]
                 row = {
@@ -593,17 +615,28 @@ class Trainer:
                     "elapsed_sec": time.perf_counter() - t_start,
                 }
                 self.history.append(row)
+                if on_eval is not None:
+                    on_eval(row)
                 bar.update(
                     self.step, [("val_loss", row["val_loss"] or float("nan")), ("lr", row["lr"])]
                 )
+            saved = False
             if self.checkpoints is not None and (
                 self.step % ckpt_every == 0 or self.step == cfg.max_steps
             ):
                 self.checkpoints.save(
                     self.model,
                     self.step,
-                    {"history": self.history, "train_config": cfg.to_dict()},
+                    {
+                        "history": self.history,
+                        "train_config": cfg.to_dict(),
+                        "extra": self.extra_state,
+                    },
                 )
+                saved = True
+            # Stop only where a resume can pick up: right after a checkpoint.
+            if self._stop_requested and (saved or self.checkpoints is None):
+                break
         return self.history
 
     def median_step_seconds(self, skip: int = 10) -> float:

@@ -12,6 +12,7 @@ never run is listed as such.
     python -m course_lib run --profile cpu 00 08  # two chapters (numbers, names or paths)
     python -m course_lib run --profile smoke --out /tmp/smoke   # smoke runs execute copies
     python -m course_lib results --readme         # rewrite RESULTS.md (and README's copy) only
+    python -m course_lib pretrain --profile cpu   # the foundation model (course_lib.pretraining)
 
 Stored outputs must come from a real run, so ``smoke`` is refused in place (it is allowed with
 ``--out DIR``, which writes executed copies there). A failing chapter is reported with the cell
@@ -45,6 +46,7 @@ from course_lib.files import write_text_atomically
 __all__ = [
     "ChapterRun",
     "PeakMemorySampler",
+    "build_parser",
     "chapter_id",
     "chapter_title",
     "execute_notebook",
@@ -761,13 +763,22 @@ def run_notebooks(paths, *, profile: str, out_dir: Path | None = None, timeout: 
     return results
 
 
-def main(argv=None) -> int:
-    """``python -m course_lib run [--profile P] [--out DIR] [--keep-going] [chapters…]``."""
-    from course_lib.profiles import PROFILE_NAMES, active_profile
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m course_lib``: the ``run``, ``results`` and ``pretrain``
+    subcommands.
+
+    Example:
+
+    >>> args = build_parser().parse_args(["pretrain", "--profile", "smoke", "--out", "/tmp/f"])
+    >>> args.cmd, args.profile, args.no_resume
+    ('pretrain', 'smoke', False)
+    """
+    from course_lib.profiles import PROFILE_NAMES
 
     parser = argparse.ArgumentParser(
         prog="python -m course_lib",
-        description="Run course chapters and record their cost and key figures in RESULTS.md.")
+        description="Run course chapters and record their cost and key figures in RESULTS.md, "
+                    "or pretrain the course foundation model.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="execute chapters in order and write RESULTS.md")
     r.add_argument("chapters", nargs="*",
@@ -786,7 +797,63 @@ def main(argv=None) -> int:
     t.add_argument("--profile", choices=PROFILE_NAMES, default="cpu")
     t.add_argument("--readme", action="store_true",
                    help="also copy the table into README.md (between the results markers)")
+    p = sub.add_parser(
+        "pretrain", help="pretrain the course foundation model (resumable; safe to kill)",
+        description="Pretrain the course foundation model (course_lib.pretraining) and write "
+                    "model.keras, tokenizer.json, run.json and MODEL_CARD.md to OUT. Progress "
+                    "goes to stdout as lines; the run checkpoints at every evaluation, so it can "
+                    "be killed at any moment (nohup ... &, then kill) and continues from its "
+                    "last checkpoint when the same command runs again.")
+    p.add_argument("--profile", choices=PROFILE_NAMES, default=None,
+                   help="default: COURSE_PROFILE, else gpu when TensorFlow sees one, else cpu")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the run and artifact folder (default: artifacts/foundation; required "
+                        "for smoke)")
+    p.add_argument("--no-resume", action="store_true",
+                   help="delete the folder's checkpoints and artifact and start over")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop at the first checkpoint after this many minutes (run again to "
+                        "continue)")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines")
+    return parser
+
+
+def _pretrain(parser, args) -> int:
+    from course_lib.pretraining import (
+        PretrainConfig,
+        ResumeMismatchError,
+        RunInProgressError,
+        pretrain,
+    )
+    from course_lib.profiles import active_profile
+
+    profile = args.profile or active_profile().name
+    if profile == "smoke" and args.out is None:
+        parser.error("a smoke run would replace the course's foundation model: add --out DIR, "
+                     "or use --profile cpu")
+    if args.max_minutes is not None and not args.max_minutes > 0:
+        parser.error(f"--max-minutes must be positive, got {args.max_minutes}")
+    try:
+        record = pretrain(PretrainConfig.for_profile(profile), args.out,
+                          resume=not args.no_resume, progress=not args.no_progress,
+                          max_minutes=args.max_minutes)
+    except (ResumeMismatchError, RunInProgressError) as exc:
+        print(f"pretrain: {exc}", file=sys.stderr)
+        return 2
+    if record["status"] != "complete":
+        print(f"Stopped at step {record['step']} of {record['max_steps']}; run the same command "
+              "again to continue from there.", flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m course_lib {run,results,pretrain} ...`` (``--help`` lists the options)."""
+    from course_lib.profiles import active_profile
+
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.cmd == "pretrain":
+        return _pretrain(parser, args)
     if args.cmd == "results":
         print("wrote", write_results_md(args.profile))
         if args.readme:
