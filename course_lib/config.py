@@ -18,9 +18,15 @@ ValueError: num_layers must be a positive int, got 0
 from __future__ import annotations
 
 import dataclasses
-from numbers import Integral
+from numbers import Integral, Real
 
-__all__ = ["ConfigMixin", "check_dropout", "check_int", "check_positive_int"]
+__all__ = [
+    "ConfigMixin",
+    "check_dropout",
+    "check_int",
+    "check_positive_int",
+    "check_positive_number",
+]
 
 
 def check_int(name: str, value, *, minimum: int = 0) -> int:
@@ -54,6 +60,20 @@ def check_positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def check_positive_number(name: str, value) -> float:
+    """Checks ``value`` is a real number above zero (an int, a float or a NumPy number, not a
+    bool) and returns it as a float.
+
+    Example:
+
+    >>> check_positive_number("tokens_per_second", 13_442)
+    13442.0
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
 
 
 def check_dropout(dropout, name: str = "dropout") -> float:

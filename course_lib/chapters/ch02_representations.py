@@ -35,6 +35,8 @@ import scipy.sparse as sp
 import tensorflow as tf
 from keras import ops
 
+from course_lib.config import check_positive_int
+
 WORD_PATTERN = re.compile(r"[a-z]+")
 
 
@@ -364,7 +366,7 @@ def compile_word2vec(
     Example:
 
     >>> model = compile_word2vec(Word2Vec(10, 4), learning_rate=0.5, total_steps=100)
-    >>> model.optimizer.name
+    >>> type(model.optimizer).__name__
     'SGD'
     """
     if learning_rate <= 0:
@@ -501,7 +503,7 @@ class SkipGramData:
         ...              seed=0).steps_per_epoch(6)
         3
         """
-        _check_batch_size(batch_size)
+        check_positive_int("batch_size", batch_size)
         rng = np.random.default_rng(self.seed + 1)
         mask = rng.random(len(self.ids)) < self.keep_prob[self.ids]
         sent = None if self.sentence_ids is None else self.sentence_ids[mask]
@@ -540,11 +542,6 @@ class SkipGramData:
         return _endless_batches(epoch, batch_size, spec)
 
 
-def _check_batch_size(batch_size):
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-
-
 def _stack(a: np.ndarray, n_batches: int, batch_size: int) -> np.ndarray:
     return a[: n_batches * batch_size].reshape(n_batches, batch_size, *a.shape[1:])
 
@@ -558,7 +555,7 @@ def _endless_batches(make_epoch, batch_size: int, spec):
     training loop for Python's interpreter lock.
     """
 
-    _check_batch_size(batch_size)
+    check_positive_int("batch_size", batch_size)
 
     def stacked():
         while True:
@@ -834,7 +831,7 @@ class GloVeData:
 
         Example: see the class docstring.
         """
-        _check_batch_size(batch_size)
+        check_positive_int("batch_size", batch_size)
         return max(1, len(self) // batch_size)
 
     def dataset(self, batch_size: int = 4096):
@@ -949,8 +946,8 @@ def compile_glove(
 
     Example:
 
-    >>> compile_glove(GloVe(10, 4)).optimizer.name
-    'adagrad'
+    >>> type(compile_glove(GloVe(10, 4)).optimizer).__name__
+    'Adagrad'
     """
     if learning_rate <= 0:
         raise ValueError(f"learning_rate must be positive; got {learning_rate}")

@@ -393,6 +393,7 @@ from pathlib import Path
 import numpy as np
 
 import course_lib
+from course_lib.config import check_positive_number
 
 # %% [markdown]
 # The first landmark needs no code: ln V. The second is the entropy of the token frequencies,
@@ -692,12 +693,6 @@ else:
 # these is one line:
 
 # %% [export]
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
 def training_flops(num_parameters, num_tokens, *, attention_per_token=0.0) -> float:
     """Training FLOPs ≈ (6·N + attention) · D.
 
@@ -712,8 +707,8 @@ def training_flops(num_parameters, num_tokens, *, attention_per_token=0.0) -> fl
     >>> training_flops(100, 10)
     6000.0
     """
-    n = _check_positive("num_parameters", num_parameters)
-    d = _check_positive("num_tokens", num_tokens)
+    n = check_positive_number("num_parameters", num_parameters)
+    d = check_positive_number("num_tokens", num_tokens)
     if attention_per_token < 0:
         raise ValueError(f"attention_per_token must be >= 0, got {attention_per_token}")
     return (6.0 * n + float(attention_per_token)) * d
@@ -902,7 +897,7 @@ def estimate_training(*, num_tokens, tokens_per_second=None, num_parameters=None
     >>> str(estimate_training(num_tokens=7_200_000, tokens_per_second=1_000))
     '7,200,000 tokens at 1,000 tokens/s: 2.0 h'
     """
-    d = _check_positive("num_tokens", num_tokens)
+    d = check_positive_number("num_tokens", num_tokens)
     flops = float("nan")
     if num_parameters is not None:
         flops = training_flops(num_parameters, d, attention_per_token=attention_per_token)
@@ -914,10 +909,10 @@ def estimate_training(*, num_tokens, tokens_per_second=None, num_parameters=None
     if flops_per_second is not None:
         if num_parameters is None:
             raise ValueError("flops_per_second needs num_parameters to turn FLOPs into tokens")
-        rate = _check_positive("flops_per_second", flops_per_second)
+        rate = check_positive_number("flops_per_second", flops_per_second)
         # The same FLOP rate on a model with more FLOPs per token: fewer tokens per second.
         tokens_per_second = rate / (6.0 * float(num_parameters) + attention_per_token)
-    tps = _check_positive("tokens_per_second", tokens_per_second)
+    tps = check_positive_number("tokens_per_second", tokens_per_second)
     return TrainingEstimate(d, tps, d / tps, flops)
 
 # %% [markdown]
