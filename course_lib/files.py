@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "current_umask", "write_text_atomically"]
+__all__ = ["atomic_path", "current_umask", "process_alive", "write_text_atomically"]
 
 
 def current_umask() -> int:
@@ -127,3 +127,21 @@ def atomic_path(path, suffix: str = ".tmp") -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (to tell a live writer's temporary files from
+    those a killed one left behind).
+
+    Example:
+
+    >>> process_alive(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True

@@ -36,7 +36,12 @@ Example:
 
 from __future__ import annotations
 
+import os
+import platform
+import shutil
+import subprocess
 import warnings
+from pathlib import Path
 
 __all__ = [
     "InsufficientMemoryWarning",
@@ -45,6 +50,7 @@ __all__ = [
     "check_memory",
     "estimate_training_memory",
     "format_bytes",
+    "machine_description",
 ]
 
 # float32 state tensors an optimizer keeps per weight.
@@ -289,3 +295,51 @@ def check_memory(
         stacklevel=2,
     )
     return estimate
+
+
+def machine_description() -> dict:
+    """Cores, RAM, CPU model, GPUs, OS and Python of this machine, for run records (the course
+    runner's, the pretraining run's).
+
+    Example:
+
+    >>> sorted(machine_description())[:3]
+    ['cores', 'cpu', 'gpus']
+    """
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        usable = os.cpu_count() or 1
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        load = None
+    gpus = None
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total",
+                                  "--format=csv,noheader"], capture_output=True, text=True,
+                                 timeout=20)
+            gpus = "; ".join(ln.strip() for ln in out.stdout.splitlines() if ln.strip()) or None
+        except (OSError, subprocess.SubprocessError):
+            gpus = None
+    return {
+        "cpu": cpu,
+        "gpus": gpus,
+        "cores": usable,
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        # Other processes slow a run down; the load when it started says how much to trust it.
+        "load_avg_1min": load,
+    }

@@ -75,7 +75,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -87,7 +86,7 @@ from typing import NamedTuple
 import numpy as np
 
 from course_lib import data
-from course_lib.files import write_text_atomically
+from course_lib.files import process_alive, write_text_atomically
 from course_lib.profiles import PROFILE_NAMES, Profile, active_profile
 from course_lib.tokenizers import BPETokenizer
 
@@ -111,7 +110,6 @@ __all__ = [
     "evaluate_bits_per_byte",
     "load_corpus",
     "load_foundation",
-    "machine_description",
     "model_card",
     "ngram_bits_per_byte",
     "pretrain",
@@ -905,55 +903,6 @@ def _duration(seconds: float) -> str:
     return f"{h}h{rest // 60:02d}m" if h else f"{rest // 60}m{rest % 60:02d}s"
 
 
-def machine_description() -> dict:
-    """Cores, memory, CPU model, GPUs, OS and versions of this machine, for the run record.
-
-    Example:
-
-    >>> sorted(machine_description())[:3]
-    ['cores', 'cpu', 'gpus']
-    """
-    import keras
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    try:
-        ram_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (AttributeError, ValueError, OSError):
-        ram_gb = None
-    gpus = [
-        tf.config.experimental.get_device_details(d).get("device_name", d.name)
-        for d in tf.config.list_physical_devices("GPU")
-    ]
-    try:
-        load = round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        load = None
-    return {
-        "cpu": cpu,
-        "cores": cores,
-        "gpus": gpus,
-        "ram_gb": ram_gb,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        # Other work slows a run down; the load when it ended says how much to trust its speed.
-        "load_avg_1min": load,
-    }
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -1008,16 +957,6 @@ class RunInProgressError(RuntimeError):
     """Another process is pretraining into the same folder."""
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 class _FolderLock:
     """One pretraining process per folder: two would overwrite each other's checkpoints (a
     restart while the old run still lives, say). The folder's ``.pretrain.pid`` names the
@@ -1031,7 +970,7 @@ class _FolderLock:
             pid = int(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pid = None
-        if pid is not None and pid != os.getpid() and _process_alive(pid):
+        if pid is not None and pid != os.getpid() and process_alive(pid):
             raise RunInProgressError(
                 f"Another pretraining process (pid {pid}) is writing to {self.path.parent}. "
                 f"Wait for it to finish, or stop it (kill {pid}) and run this command again: "
@@ -1270,8 +1209,10 @@ def _now() -> str:
 
 def _finish(model, tokenizer, tokens, corpus, config, trainer, out: Path, log: _Log) -> dict:
     import keras
+    import tensorflow as tf
 
     from course_lib.gpt import GPT
+    from course_lib.memory import machine_description
     from course_lib.model_io import save_model
 
     log(f"final evaluation on {config.eval_tokens_per_source:,} held-out tokens per source")
@@ -1321,7 +1262,8 @@ def _finish(model, tokenizer, tokens, corpus, config, trainer, out: Path, log: _
         "passes": tokens_seen / len(tokens.train),
         "wall_s": round(float(extra.get("wall_s", 0.0)), 1),
         "sessions": extra.get("sessions", []),
-        "machine": machine_description(),
+        "machine": {**machine_description(), "tensorflow": tf.__version__,
+                    "keras": keras.__version__},
         "losses": extra.get("losses", []),
         "history": trainer.history,
         "bpb_curve": [{"step": r["step"], "val_bpb": r.get("val_bpb")} for r in trainer.history],

@@ -39,7 +39,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .files import write_text_atomically
+from .files import process_alive, write_text_atomically
 from .gpt import no_decay_variables
 from .lm_data import random_window_dataset
 from .memory import check_memory
@@ -321,16 +321,6 @@ def _writer_pid(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 class CheckpointManager:
     """Atomic checkpoints of a model with its optimizer state, plus the trainer's state.
 
@@ -366,7 +356,7 @@ class CheckpointManager:
         # trainer still saving into this folder keeps its own.
         for stale in self.directory.glob(".*"):
             pid = _writer_pid(stale.name)
-            if pid is not None and pid != os.getpid() and not _process_alive(pid):
+            if pid is not None and pid != os.getpid() and not process_alive(pid):
                 stale.unlink(missing_ok=True)
 
     def save(self, model, step: int, state: dict) -> Path:

@@ -30,10 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
-import platform
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.files import write_text_atomically
+from course_lib.memory import machine_description
 
 __all__ = [
     "ChapterRun",
@@ -165,53 +163,6 @@ def chapter_title(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------------------------
-
-
-def machine_description() -> dict:
-    """Cores, RAM, CPU model, OS and Python of this machine, for the run records.
-
-    Example:
-
-    >>> sorted(machine_description())[:3]
-    ['cores', 'cpu', 'gpus']
-    """
-    import psutil
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        usable = os.cpu_count() or 1
-    try:
-        load = round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        load = None
-    gpus = None
-    if shutil.which("nvidia-smi"):
-        try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total",
-                                  "--format=csv,noheader"], capture_output=True, text=True,
-                                 timeout=20)
-            gpus = "; ".join(ln.strip() for ln in out.stdout.splitlines() if ln.strip()) or None
-        except (OSError, subprocess.SubprocessError):
-            gpus = None
-    return {
-        "cpu": cpu,
-        "gpus": gpus,
-        "cores": usable,
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        # Other processes slow a run down; the load when it started says how much to trust it.
-        "load_avg_1min": load,
-    }
 
 
 def _high_water_mark(pid: int) -> int:
