@@ -183,7 +183,7 @@ def length_normalized_score(log_prob, length, length_penalty):
     """The score beam search ranks finished hypotheses by: `log_prob / length ** length_penalty`.
 
     A sum of log-probabilities only falls as a sequence grows, so without normalisation
-    (`length_penalty = 0`) beam search prefers the shortest hypothesis that stops; `1` ranks by
+    (`length_penalty = 0`) beam search favours short hypotheses; `1` ranks by
     the mean log-probability per token; values in between are a compromise (Hugging Face's
     `length_penalty` has this meaning).
 
@@ -637,7 +637,8 @@ def beam_search(
     among the best `W` leaves the beam as a finished hypothesis (so `W = 1` finishes exactly
     where greedy decoding stops), the others fill the `W` live beams. A search is done when `W`
     hypotheses have finished and no live beam, scored at its current length, ranks above the
-    best of them (Hugging Face's rule); at `max_new_tokens` the live beams join the finished
+    best of them (Hugging Face compares with the worst of them, searching a little longer);
+    at `max_new_tokens` the live beams join the finished
     ones. Hypotheses are ranked by `length_normalized_score`; ties go to the earlier beam and
     the lower token id.
 

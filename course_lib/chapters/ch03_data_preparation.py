@@ -658,7 +658,7 @@ def near_duplicate_mask(texts: Sequence[str], threshold: float = 0.7, **kwargs) 
     return np.array([root(i) == i for i in range(len(texts))], dtype=bool)
 
 
-# Frequent function words per language. A word in several lists ("a", "en", "die", "was") is
+# Frequent function words per language. A word in several lists ("a", "en", "was") is
 # weak evidence: it counts 1/k for each of its k languages, so only words of one language
 # can tip the balance on their own.
 _STOPWORD_TEXT = {

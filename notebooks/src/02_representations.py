@@ -6,7 +6,8 @@
 #
 # A neural network computes with numbers, so the first step of any language model is to turn
 # text into vectors. §2.2 names four classic ways to do it, and this chapter builds all four
-# from scratch, checks each against a reference, and uses it on real data:
+# from scratch (checking bag-of-words and TF-IDF against scikit-learn, and scoring Word2Vec
+# and GloVe against published vectors) and uses each on real data:
 #
 # 1. **Bag-of-words**: a document is the counts of its words.
 # 2. **TF-IDF**: the same counts, re-weighted so that rare, telling words count more. We use
@@ -626,7 +627,8 @@ for i in list(range(6)) + [50, 500]:
 
 # %% [markdown]
 # **Noise words** are drawn from the unigram distribution raised to the power 0.75: between
-# "as often as in the text" (power 1, mostly "the") and uniform (power 0, mostly rare words).
+# "as often as in the text" (power 1, dominated by the most frequent words) and uniform
+# (power 0, mostly rare words).
 
 # %% [export]
 def negative_sampling_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
@@ -663,8 +665,9 @@ for power in (1.0, 0.75, 0.0):
 # vectors $u$ (the ones we keep) and *context* vectors $v$. Given a batch of center words and,
 # for each, $K = 1 + k$ candidates (the true context word first, then $k$ noise words), it
 # returns the $K$ dot products $u \cdot v$ as logits. Sigmoid cross-entropy against labels
-# $(1, 0, \dots, 0)$ is then exactly the objective above: $\log \sigma(u \cdot v)$ for the
-# true pair and $\log \sigma(-u \cdot v)$ for each noise word. Shapes: B is the batch, D the
+# $(1, 0, \dots, 0)$ is then the objective above with its sign flipped (we minimise the loss,
+# word2vec maximises the objective) and divided by K (Keras averages over the candidates):
+# $\log \sigma(u \cdot v)$ for the true pair and $\log \sigma(-u \cdot v)$ for each noise word. Shapes: B is the batch, D the
 # vector size, V the vocabulary.
 
 # %% [export]
@@ -738,8 +741,9 @@ class Word2Vec(keras.Model):
 
 # %% [markdown]
 # As in word2vec, training is plain SGD with a learning rate that decays linearly to zero,
-# and the loss is *summed* over the batch so that each pair pushes its vectors as hard as in
-# word2vec's one-pair-at-a-time updates.
+# and the loss is *summed* over the batch (not averaged), so that each pair's update does not
+# shrink with the batch size, as in word2vec's one-pair-at-a-time updates (up to the factor
+# 1/K of the average over candidates, which the learning rate absorbs).
 
 # %% [export]
 def compile_word2vec(
@@ -1133,8 +1137,8 @@ w2v_vectors = WordVectors(vocab.words, w2v.word_vectors())
 # %% [markdown]
 # (Words per second count every word of the corpus once per epoch, as word2vec's own
 # counter does. The original C code reaches hundreds of thousands of words per second per
-# thread; our Keras version pays for generality, but the whole run still takes only one to
-# two and a half minutes on two CPU cores, depending on what else the machine is doing.)
+# thread; our Keras version pays for generality, but the whole run still takes about a
+# minute on two CPU cores.)
 #
 # Nearest neighbours by cosine similarity show what the vectors learned. With three small,
 # very different corpora, expect Shakespearean neighbours for "king", news neighbours for
@@ -1621,7 +1625,9 @@ print("spearman equals scipy.stats.spearmanr:",
 # %% [markdown]
 # The reference is GloVe's published 50-dimensional vectors, trained on Wikipedia and news
 # (6 billion words), of which the course keeps the 20,000 most frequent words. A fourth row
-# restricts it to *our* vocabulary, so all models answer exactly the same questions. The
+# keeps only the words of *our* vocabulary that GloVe knows, so it answers almost the same
+# questions as our models (its coverage is a little lower: some of our words are not among
+# GloVe's 20,000). The
 # scoring functions (folded next) skip pairs and questions with a missing word and report the
 # coverage, as gensim's do.
 

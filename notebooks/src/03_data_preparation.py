@@ -59,7 +59,7 @@ SEQUENCE_LENGTH = 48  # words per review in the tf.data pipeline: nearly all rev
 # small, verified public corpora instead, one for each kind of source the document lists.
 # A **data card** says, for each one, where it comes from, under which license, how big it
 # is, in which language, and what it is good for. Licenses matter: some of these allow
-# non-commercial use only, and one states none.
+# non-commercial use only, and two state none.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -735,13 +735,14 @@ print(f"J = {ours:.4f} (from scratch), {library:.4f} (course_lib), {reference:.4
 print("all three agree:", abs(ours - library) < 1e-12 and abs(ours - reference) < 1e-12)
 
 # %% [markdown]
-# Comparing every pair of N documents costs N²/2 Jaccard computations: 4·10⁸ for our crawl.
+# Comparing every pair of N documents costs N²/2 Jaccard computations: about 5·10⁸ for our crawl.
 # **MinHash** makes each document a short signature (here 64 numbers: for each of 64 random
 # hash functions, the smallest hash of its shingles). Two signatures agree at a position with
-# probability exactly J, so the share of equal positions estimates J. **Locality-sensitive
+# probability J (exactly so for truly random permutations; our hashes come close), so the share of equal positions estimates J. **Locality-sensitive
 # hashing** then only compares documents whose signatures agree on all rows of at least one
 # "band" (16 bands of 4 rows): a pair becomes a candidate with probability 1 − (1 − J⁴)¹⁶,
-# an S-curve that is near 1 above J ≈ 0.7 and small below. The plot shows both: the MinHash
+# an S-curve that rises around J ≈ 0.5 (its midpoint is (1/16)^(1/4)): a pair with J = 0.7
+# is almost always a candidate, one with J = 0.3 rarely. The plot shows both: the MinHash
 # estimate against the exact J for pairs of real chat messages, and the S-curve.
 #
 # The hash functions are $h(x) = (a x + b) \bmod p$ with random $a$, $b$ and the prime
@@ -952,7 +953,7 @@ for i, j, sim in sorted(near, key=lambda p: p[2])[:: max(1, len(near) // 6)][:6]
 # own.
 
 # %% [export] fold
-# Frequent function words per language. A word in several lists ("a", "en", "die", "was") is
+# Frequent function words per language. A word in several lists ("a", "en", "was") is
 # weak evidence: it counts 1/k for each of its k languages, so only words of one language
 # can tip the balance on their own.
 _STOPWORD_TEXT = {
@@ -1097,10 +1098,12 @@ for name, (texts, lang) in tests.items():
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
-# The detector is rarely wrong (well under 1% here); when it cannot tell, it says "unknown",
-# mostly on very short sentences ("Go.", "Tom exagera.") that contain no function word from
-# its lists. Spanish gets the most unknowns because the Tatoeba sentences are the shortest.
-# That is why the filter keeps "unknown" documents by default and runs after the length
+# On the labelled sentences the detector is rarely wrong (the table); when it cannot tell, it
+# says "unknown", mostly on very short sentences ("Go.", "Tom exagera.") that contain no
+# function word from its lists. It is cruder on the rest of the crawl: the filter below also
+# drops some short English documents whose few words happen to be in another language's list
+# (the counts after it show more documents dropped than there were foreign sentences). That
+# is why the filter keeps "unknown" documents by default and runs after the length
 # filter; a production system would use a trained classifier (e.g. on character n-grams).
 #
 # ### The whole pipeline
@@ -1385,8 +1388,9 @@ display(Markdown("\n".join(rows)))
 # ## 4. Annotation
 #
 # Pre-training needs no labels: the next token is the label. Fine-tuning for a task does.
-# **Sentiment annotation** gives each text a class; the rt-polarity reviews came labelled by
-# the star rating of the review they were taken from (1 = positive, 0 = negative). We clean
+# **Sentiment annotation** gives each text a class; the rt-polarity snippets came labelled by
+# the Rotten Tomatoes mark of the review they were taken from: "fresh" (1, positive) or
+# "rotten" (0, negative). We clean
 # them with the same pipeline (the indices carry the labels along), then split them.
 
 # %%
@@ -1752,12 +1756,12 @@ plt.show()
 # %% [markdown]
 # How to read it (your numbers will differ with your machine and its load): with a 3 ms
 # step, the model alone would allow about 10,000 examples per second (32 per batch), so the
-# gap to that is the pipeline's cost. Removing the **cache** or the **prefetch** costs the
-# most here: without the cache the map runs again in the second epoch, and without prefetch
-# the model waits for each batch to be prepared. A serial map costs less, and mapping whole
-# batches (32 reviews per call) does not pay for itself: `TextVectorization` is a fast,
-# compiled operation, so there is little per-call overhead to save. All these differences
-# grow with the cost of the map (a subword tokenizer written in Python, decoding images,
+# gap to that is the pipeline's cost. In principle, without the cache the map runs again in
+# the second epoch, and without prefetch the model waits for each batch to be prepared; but
+# with a map as cheap as `TextVectorization` (a fast, compiled operation) the differences here
+# are small, and timings of a few seconds vary with whatever else the machine is doing, so
+# the rows can come out in any order on your run. Mapping whole batches (32 reviews per
+# call) saves per-call overhead. All these differences grow with the cost of the map (a subword tokenizer written in Python, decoding images,
 # reading files) and with the number of cores to run it on.
 #
 # ## Summary

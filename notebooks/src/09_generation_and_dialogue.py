@@ -292,9 +292,10 @@ print(f"nucleus size at p = 0.9: {np.count_nonzero(ours_p)} of {z.size} tokens")
 # the same on every machine). The course version adds what a real search needs: the beams are
 # one batch, the key/value cache is reordered to follow each beam's parent, hypotheses that
 # emit a stop token leave the beam (the search ends once `W` have finished and no live beam
-# still ranks above the best of them, the rule of Hugging Face's `generate`), and a **length
-# penalty** ranks finished hypotheses by `log p / length^α` (without it, the shortest
-# hypothesis that stops always wins, since every token lowers the sum).
+# still ranks above the best of them; Hugging Face's `generate` compares with the worst of
+# them instead, so it searches a little longer), and a **length penalty** ranks finished
+# hypotheses by `log p / length^α` (without it, short hypotheses are favoured, since every
+# extra token lowers the summed log-probability).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -357,7 +358,8 @@ for alpha in (0.0, 1.0):
 #   Human text scores near 0; a decoder stuck in a loop, near 1.
 # - **model perplexity of the samples**: exp of the mean negative log-probability the model
 #   gives to each generated token. Low means the model finds its own text very likely, which
-#   is what greedy search optimises and also what loops look like. Human text sits at the
+#   is what greedy and beam search aim for (greedy one step at a time, beam search over whole
+#   sequences) and also what loops look like. Human text sits at the
 #   model's validation perplexity, which makes a useful target.
 #
 # Each is short enough to write out. Here are the from-scratch versions, the course's, and
@@ -504,8 +506,8 @@ for name, conts in outputs.items():
 #   For that very reason they loop: greedy repeats 73% of its word 4-grams ("the the son the
 #   the son"), and both use so few different words that distinct-1 is about 0.05 against
 #   0.46 for the real text. Beam search finds even likelier text than greedy; it cycles among
-#   a few words in a longer period, so its 4-gram repetition is lower, its distinct-n just as
-#   poor. Pick them when there is one right answer and the output is short (the completion of
+#   a few words in a longer period, so its 4-gram repetition is lower and its distinct-2 a
+#   little higher, but still far below the real text's. Pick them when there is one right answer and the output is short (the completion of
 #   a few tokens, translation, a label), not for open-ended text.
 # - **Pure sampling (T = 1)** reproduces the model's own distribution, so its perplexity (6.6)
 #   is close to that of the real text (6.3); but now and then it draws from the long tail of
@@ -513,13 +515,15 @@ for name, conts in outputs.items():
 #   derails constantly (46% real words, perplexity 10.8).
 # - **Cutting the tail** (top-k, top-p, or a temperature below 1) keeps the variety and loses
 #   the derailments: no repeated 4-grams, distinct-2 near that of sampling, and 68–77% real
-#   words. The best row here is **top-p 0.9 with temperature 0.8** (77% real words,
-#   perplexity 4.0). **For open-ended text (stories, verse, dialogue), pick top-p ≈ 0.9 with
-#   T ≈ 0.7–0.9**: top-p adapts the number of candidates to how sure the model is, so it is a
-#   safer default than a fixed k.
-# - Read distinct-n together with the real-word rate: the sampled rows are *more* varied than
-#   Shakespeare (distinct-1 about 0.5–0.6 against 0.46) partly because every misspelled word is
-#   a new word.
+#   words. The rows with a temperature below 1 lead on real words (**top-p 0.9 with
+#   temperature 0.8**: 77%, perplexity 4.0); top-k 10 and top-p 0.9 alone are about equal.
+#   **For open-ended text (stories, verse, dialogue), pick top-p ≈ 0.9 with T ≈ 0.7–0.9**:
+#   here it does as well as any row, and top-p adapts the number of candidates to how sure the
+#   model is, where a fixed k does not.
+# - Read distinct-n together with the real-word rate: the rows that sample from the whole
+#   distribution (T = 1 and above) are *more* varied than Shakespeare partly because every
+#   misspelled word is a new word; the rows that cut the tail sit near the real text's
+#   distinct-1 of 0.46.
 # - No row matches the human one on every column: the real text has 95% real words at a
 #   perplexity of 6.3, and this model gets real words only by playing safe. That gap is the
 #   model's, not the decoder's: a decoder can only choose among what the model offers.
@@ -769,8 +773,8 @@ print(license_text().splitlines()[0])
 
 # %% [markdown]
 # Characters are a poor unit for code: indentation alone is 4, 8 or 12 spaces. A **byte-level
-# BPE** tokenizer (chapter 03) learns merges such as four spaces, `self`, `return` and
-# `def`, so one token carries about three characters and the same context sees three times
+# BPE** tokenizer (chapter 03) learns merges such as runs of spaces, ` self`, ` return` and
+# ` def`, so one token carries about three characters and the same context sees three times
 # more code. The file separator `<|endoftext|>` is a special token that is never split.
 # Every tenth file (in the corpus order) is held out for validation.
 
@@ -1295,8 +1299,8 @@ for k, script in enumerate(scripts):
 # ### 5.4 A long conversation
 #
 # Section 5.2's rule at work: the longest conversation of the held-out set, replayed through
-# `build_chat_prompt` with the user's messages as new messages. Early on the whole history
-# fits; later the prompt holds only its newest turns, and the oldest are gone.
+# `build_chat_prompt` with the user's messages as new messages. Only the first turns fit
+# whole; later the prompt holds only its newest turns, and the oldest are gone.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -1354,12 +1358,12 @@ display(Markdown(speed_table))
 print(f"{SPEED_TOKENS} tokens per run, batch 1, no XLA, on this machine's CPU (shared: timings are noisy)")
 
 # %% [markdown]
-# The cache gives the same tokens and is faster, and its advantage grows with the context:
-# an uncached step costs a forward pass over the whole window, a cached step over one token
-# (plus attention over the cached keys). At these tiny sizes much of a step is fixed overhead
-# (a Python loop and a graph call per token), which hides part of the gain; with XLA
-# (`jit_compile=True`, the default of `generate`) a cached step is about twice faster again
-# (`benchmarks/generation_cache.py`). For a model with a context of thousands of tokens the
+# The cache gives the same tokens and is faster: an uncached step costs a forward pass over
+# the whole window, a cached step over one token (plus attention over the cached keys), so
+# the advantage grows with the context (the two models here differ in more than context, so
+# their two ratios only hint at it). At these tiny sizes much of a step is fixed overhead
+# (a Python loop and a graph call per token), which hides part of the gain; XLA
+# (`jit_compile=True`, the default of `generate`) removes some of that overhead. For a model with a context of thousands of tokens the
 # cache is what makes generation usable at all.
 #
 # ## 7. Honest expectations, and what grows with scale
