@@ -22,7 +22,7 @@
 # the Google analogy questions, next to GloVe vectors pretrained by Stanford on 6 billion
 # words, and explain the gap.
 #
-# **Before you run it:** time: smoke ~30 s · cpu ~9 min (2 cores) · gpu ~3 min (estimated); memory: peak ~1.2 GB at cpu; data: rt-polarity (1.2 MB), lee-corpus (0.4 MB), glove (8.5 MB), embedding-eval (0.6 MB), tinyshakespeare (1.1 MB), spa-eng (8.0 MB), squad-v1.1 (4.9 MB), multi30k (1.3 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~30 s · cpu ~2 min (2 cores) · gpu ~3 min (estimated); memory: peak ~1.2 GB at cpu; data: rt-polarity (1.2 MB), lee-corpus (0.4 MB), glove (8.5 MB), embedding-eval (0.6 MB), tinyshakespeare (1.1 MB), spa-eng (8.0 MB), squad-v1.1 (4.9 MB), multi30k (1.3 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

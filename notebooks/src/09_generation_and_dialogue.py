@@ -22,7 +22,7 @@
 # 5. measures how much the **key/value cache** speeds generation up;
 # 6. is honest about what a model trained for minutes can do, and what grows with scale.
 #
-# **Before you run it:** time: smoke ~40 s · cpu ~10 min (estimated) (2 cores) · gpu ~8 min (estimated); memory: peak ~1.8 GB at cpu; data: tinyshakespeare (1.1 MB), topical-chat (7.6 MB) (downloaded once, verified by SHA-256); plus the Python standard library's own source files and chapter 06's trained model (`notebooks/artifacts/`).
+# **Before you run it:** time: smoke ~40 s · cpu ~10 min (2 cores) · gpu ~8 min (estimated); memory: peak ~1.8 GB at cpu; data: tinyshakespeare (1.1 MB), topical-chat (7.6 MB) (downloaded once, verified by SHA-256); plus the Python standard library's own source files and chapter 06's trained model (`notebooks/artifacts/`).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

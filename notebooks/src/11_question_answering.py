@@ -22,7 +22,7 @@
 #    windows) and compares model, baseline and human agreement, with predictions, gold answers
 #    and failure cases.
 #
-# **Before you run it:** time: smoke ~1 min · cpu ~18 min (2 cores; training stops at a 14-minute budget) · gpu ~40 min (estimated); memory: peak ~1.7 GB at cpu; data: squad-v1.1 (dev-v1.1.json, 4.9 MB) (downloaded once, verified by SHA-256).
+# **Before you run it:** time: smoke ~1 min · cpu ~13 min (2 cores; training stops at 1,200 steps, or at a 14-minute budget on a slower machine) · gpu ~40 min (estimated); memory: peak ~1.7 GB at cpu; data: squad-v1.1 (dev-v1.1.json, 4.9 MB) (downloaded once, verified by SHA-256).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -22,7 +22,7 @@
 # 5. **Wider applications**: medicine, education and finance, with what the experiments above
 #    say about the risks.
 #
-# **Before you run it:** time: smoke ~1 min · cpu ~10 min (2 cores; the stored run took 20 min sharing its cores) · gpu ~5 min (estimated); memory: peak ~1.9 GB at cpu; data: `tinyshakespeare` (1.1 MB), `glove` (8.5 MB), `rt-polarity` (1.2 MB) (downloaded once, verified by SHA-256), and chapter 06's model in `notebooks/artifacts/`.
+# **Before you run it:** time: smoke ~1 min · cpu ~6 min (2 cores) · gpu ~5 min (estimated); memory: peak ~1.9 GB at cpu; data: `tinyshakespeare` (1.1 MB), `glove` (8.5 MB), `rt-polarity` (1.2 MB) (downloaded once, verified by SHA-256), and chapter 06's model in `notebooks/artifacts/`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
