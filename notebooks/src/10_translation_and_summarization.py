@@ -27,6 +27,7 @@
 # %%
 # NBVAL_IGNORE_OUTPUT
 import time
+import warnings
 
 import keras
 import matplotlib.pyplot as plt
@@ -874,6 +875,11 @@ for v in toy.weights:  # large weights: far-from-uniform distributions, so the s
         v.assign(rng.normal(0, 0.9, v.shape).astype("float32"))
 toy_src = np.array([[3, 4, 5, 0, 0], [6, 5, 0, 0, 0], [4, 4, 3, 6, 0], [5, 0, 0, 0, 0],
                     [6, 6, 6, 4, 3]], "int32")
+# At the first step the decoder attends over one key, a softmax of size 1 (correctly 1.0);
+# Keras warns about that shape, so the warning is switched off here.
+warnings.filterwarnings("ignore", message="You are using a softmax over axis")
+
+
 def greedy_by_hand(model, src, start_id, end_id, steps):
     out = np.full((len(src), 1), start_id, "int32")  # (B, 1): every row starts with [START]
     for _ in range(steps):
