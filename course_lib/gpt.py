@@ -214,12 +214,33 @@ class GPT(ConfigSerialization, keras.Model):
 
     def call(self, token_ids, training=None):
         """Maps token ids `(B, T)`, T ≤ context_length, to float32 logits `(B, T, V)`."""
+        return self._logits(self._blocks(token_ids, training))
+
+    def _blocks(self, token_ids, training):
         self._check_length(token_ids.shape[1])
         x = self.embedding(token_ids)  # (B, T, C)
         x = self.embedding_dropout(x, training=training)
         for block in self.blocks:
             x = block(x, training=training)  # (B, T, C)
-        return self._logits(x)
+        return x
+
+    def hidden_states(self, token_ids, training=None):
+        """The last block's output after the final LayerNorm: float32 `(B, T, C)`.
+
+        This is what the language-model head reads; a task head (a classifier, a span scorer)
+        put on a pretrained model reads it instead of the logits. Position t depends only on
+        tokens 0..t (causal attention).
+
+        Args:
+            token_ids: `(B, T)` integer ids, T ≤ context_length.
+            training: enables dropout.
+
+        Example:
+        ```python
+        h = model.hidden_states(np.zeros((2, 16), "int32"))  # (2, 16, C)
+        ```
+        """
+        return self.final_norm(self._blocks(token_ids, training))  # (B, T, C)
 
     def init_cache(self, batch_size, max_length=None):
         """An empty key/value cache for `call_with_cache`.

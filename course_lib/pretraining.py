@@ -519,6 +519,10 @@ class CorpusTokens:
         """Tokens per byte of text on ``side``: converts nats per token into nats per byte."""
         return len(self._ids(side, None)) / max(1, self.num_bytes(side))
 
+    def ids(self, side: str, source: str | None = None) -> np.ndarray:
+        """The token ids of ``side`` (``"train"`` or ``"heldout"``), or of one source of it."""
+        return self._ids(side, source)
+
     def _ids(self, side: str, source: str | None) -> np.ndarray:
         if side not in ("train", "heldout"):
             raise ValueError(f"side must be 'train' or 'heldout', got {side!r}")
@@ -856,15 +860,15 @@ SMOKE = dict(
 # passes. Time: a training step costs ~6 x (4.74 M + 1.05 M head) + 12 x 6 x 256 x 256
 # = 39.5 MFLOP per token. benchmarks/results/char_gpt_cpu.json measured 13,442 tokens/s for a
 # 0.81 M model at ~5.2 MFLOP per token with XLA on 2 quiet cores, about 70 GFLOP/s; at that rate
-# this model reads ~1,770 tokens/s, 2.3 s a step, 54 min for the 1,400 steps, plus ~28
-# evaluations (~5 s each), samples and the final evaluation (~2 min): about an hour on a quiet
-# 2-core machine, and up to 2-2.5 hours when other work shares the cores, as in
-# char_gpt_cpu_loaded.json (2.5x slower). Dropout stays 0: two passes barely overfit, and
+# this model reads ~1,770 tokens/s, 2.3 s a step, 54 min for the 1,400 steps, plus 20
+# evaluations (~5 s each after the first, which compiles), samples and the final evaluation
+# (~2 min): about an hour on a quiet 2-core machine, and up to 2-2.5 hours when other work
+# shares the cores, as in char_gpt_cpu_loaded.json (2.5x slower). Dropout stays 0: two passes barely overfit, and
 # with dropout a resumed run would not repeat the losses exactly.
 CPU = dict(
     vocab_size=4096, max_chars_per_source=None, context_length=256, num_layers=6, num_heads=4,
     width=256, batch_size=16, max_steps=1400, warmup_steps=100, learning_rate=6e-4,
-    min_learning_rate=6e-5, eval_interval=50, eval_batches=8, log_interval=10,
+    min_learning_rate=6e-5, eval_interval=70, eval_batches=8, log_interval=10,
     sample_interval=350, sample_tokens=48, eval_tokens_per_source=16_384, jit_compile=True,
 )
 # The gpu model: 8 layers of width 512, context 512, 8,192 ids: ~29.6 M parameters; 32 x 512
@@ -1400,8 +1404,8 @@ any other use.
 - English only; the translation sets' other sides are not in the data.
 - Its data carries the sources' licences, several of which allow only non-commercial,
   educational or research use (see the table): use the model for teaching only.
-- The sources' biases (movie-review slang, news of one broadcaster, crowd-sourced chats) are
-  in the model; nothing was filtered.
+- The sources' biases (the topics of 48 Wikipedia articles, news of one broadcaster,
+  crowd-sourced chats, Elizabethan English) are in the model; nothing was filtered.
 - Numbers on the held-out text are comparable between models only at the same profile.
 """
 

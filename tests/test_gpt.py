@@ -197,3 +197,16 @@ def test_chapter_05_gpt_equals_the_library_gpt_with_copied_weights():
     changed = tokens.copy()
     changed[:, -1] = (changed[:, -1] + 1) % 13
     assert np.abs(np.asarray(mini(changed))[:, :-1] - np.asarray(mini(tokens))[:, :-1]).max() == 0
+
+
+def test_hidden_states_are_what_the_tied_head_reads(model, ids):
+    h = keras.ops.convert_to_numpy(model.hidden_states(ids))  # (B, T, C)
+    assert h.shape == (*ids.shape, model.config.width) and h.dtype == np.float32
+    table = keras.ops.convert_to_numpy(model.embedding.token_embedding.embeddings)
+    np.testing.assert_allclose(h @ table.T, keras.ops.convert_to_numpy(model(ids)), atol=1e-5)
+    # Causal: changing the last token leaves every earlier position's state unchanged.
+    changed = np.array(ids)
+    changed[:, -1] = (changed[:, -1] + 1) % model.config.vocab_size
+    h2 = keras.ops.convert_to_numpy(model.hidden_states(changed))
+    np.testing.assert_allclose(h2[:, :-1], h[:, :-1], atol=1e-6)
+    assert not np.allclose(h2[:, -1], h[:, -1])
