@@ -367,3 +367,40 @@ def test_a_changed_cached_preset_is_refused(tiny_bert_preset, monkeypatch, tmp_p
     (cached / "config.json").write_text((cached / "config.json").read_text() + " ")
     model, message = cl.load_preset_classifier("bert_tiny_en_uncased_sst2")
     assert model is None and "config.json changed" in message and "delete that folder" in message
+
+
+def _tiny_gpt_and_tokenizer():
+    from course_lib.gpt import GPT, GPTConfig
+    from course_lib.tokenizers import BPETokenizer
+
+    tokenizer = BPETokenizer.from_text(" ".join(CORPUS) * 3, vocab_size=300,
+                                       special_tokens=["<|endoftext|>"])
+    keras.utils.set_random_seed(0)
+    config = GPTConfig(vocab_size=tokenizer.vocab_size, context_length=32, num_layers=1,
+                       num_heads=2, width=16)
+    return GPT(config), tokenizer
+
+
+def test_sentence_features_pad_nothing_into_a_sentence():
+    model, tokenizer = _tiny_gpt_and_tokenizer()
+    texts = ["a great movie", "the story is boring , the acting dull", "", "film"]
+    batched = cl.sentence_features(model, tokenizer, texts, batch_size=3)  # (4, C)
+    assert batched.shape == (4, 16)
+    start = tokenizer.token_to_id("<|endoftext|>")
+    for k, text in enumerate(texts):
+        ids = np.concatenate([[start], tokenizer.encode(text)]).astype("int32")[None]
+        h = keras.ops.convert_to_numpy(model.hidden_states(ids))[0]  # (T, C)
+        alone = h[1:].mean(0) if len(h) > 1 else h[0]  # the text's tokens; empty: <|eot|>'s
+        np.testing.assert_allclose(batched[k], alone, atol=1e-5, err_msg=text)
+    with pytest.raises(ValueError, match="max_tokens must be in"):
+        cl.sentence_features(model, tokenizer, texts, max_tokens=64)
+
+
+def test_linear_probe_learns_separable_features_and_refuses_too_few():
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 20)
+    x = rng.normal(size=(40, 5)) + 3.0 * y[:, None]  # the classes 3 standard deviations apart
+    clf = cl.linear_probe(x[:30], y[:30])
+    assert (clf.predict(x[30:]) == y[30:]).all()
+    with pytest.raises(ValueError, match="at least 2 training examples"):
+        cl.linear_probe(x[:3], np.array([0, 0, 1]))

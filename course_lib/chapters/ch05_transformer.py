@@ -6,7 +6,8 @@ nanoGPT's ``model.py`` in Keras 3: token and position embeddings, ``num_layers``
 blocks of causal self-attention and an MLP, a final LayerNorm and a head tied to the token
 embedding. ``course_lib.gpt.GPT`` is the same model with what the rest of the course needs on
 top; chapter 05 checks that the two give the same logits from the same weights
-(:func:`copy_weights_from`).
+(:func:`copy_weights_from`). :class:`RecallTask` is the long-range recall task on which the
+chapter compares the Transformer with an LSTM, a GRU and a CNN.
 
 Example:
 
@@ -144,3 +145,115 @@ def copy_weights_from(mini, gpt):
         ours.mlp_in.set_weights(theirs.mlp_in.get_weights())
         ours.mlp_out.set_weights(theirs.mlp_out.get_weights())
     mini.final_norm.set_weights(gpt.final_norm.get_weights())
+
+
+class RecallTask:
+    """A long-range recall task: facts first, then filler, then a question about every fact.
+
+    One sequence of ``length = 2 * num_facts - 1 + min_distance`` tokens reads, for example,
+
+        C=5 K=2 A=7 ...   · · · · · · · · · ·   K? A? C? ...
+        (num_facts facts)      (filler)        (the same keys asked, in a new order)
+
+    A fact is one token that stands for a (key, value) pair: key ``C`` has value 5 in this
+    sequence. The keys of a sequence are distinct and their values random. At each question
+    ``K?`` the model must output the fact about K that it read earlier (``K=2``): a copy of a
+    token at least ``min_distance`` positions back. A model that knows the key but not the
+    facts of this sequence is right with probability ``1 / num_values`` (:attr:`chance`).
+
+    Token ids: fact (k, v) is ``k * num_values + v``, the question about key k is
+    ``num_keys * num_values + k``, and the filler is the last id. Labels are the fact ids at
+    the question positions and :attr:`IGNORE` (-1) everywhere else, so a loss with
+    ``ignore_class=-1`` counts the answers only.
+
+    Args:
+        num_facts: facts, and questions, per sequence; at most ``num_keys``.
+        num_keys: distinct keys, written A, B, C, ... (at most 26).
+        num_values: values per key, written 0, 1, 2, ... (at most 10).
+        min_distance: the fewest positions between a fact and the question about it.
+
+    Example:
+
+    >>> task = RecallTask(num_facts=2, num_keys=3, num_values=4, min_distance=5)
+    >>> task.length, task.vocab_size, task.chance
+    (8, 16, 0.25)
+    >>> x, y = task.sample(1, np.random.default_rng(4))
+    >>> task.render(x[0])
+    'B=3 A=0 ·×4 A? B?'
+    >>> task.render(y[0][y[0] != task.IGNORE])
+    'A=0 B=3'
+    """
+
+    IGNORE = -1
+
+    def __init__(self, num_facts=8, num_keys=16, num_values=8, min_distance=40):
+        for name, value, most in (("num_keys", num_keys, 26), ("num_values", num_values, 10),
+                                  ("num_facts", num_facts, num_keys),
+                                  ("min_distance", min_distance, None)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+            if most is not None and value > most:
+                raise ValueError(f"{name} is {value}, more than {most}; lower it"
+                                 + (" or raise num_keys" if name == "num_facts" else ""))
+        if num_values < 2:
+            raise ValueError("num_values must be at least 2, or every answer is known in advance")
+        self.num_facts, self.num_keys = int(num_facts), int(num_keys)
+        self.num_values, self.min_distance = int(num_values), int(min_distance)
+        self.first_question_id = self.num_keys * self.num_values
+        self.filler_id = self.first_question_id + self.num_keys
+
+    @property
+    def length(self):
+        """Tokens per sequence: the facts, the filler and the questions."""
+        return 2 * self.num_facts - 1 + self.min_distance
+
+    @property
+    def vocab_size(self):
+        """Fact tokens, question tokens and the filler token."""
+        return self.filler_id + 1
+
+    @property
+    def chance(self):
+        """Accuracy of a guess that knows the key but not the value: 1 / num_values."""
+        return 1 / self.num_values
+
+    def sample(self, batch_size, rng):
+        """A batch of sequences and their labels.
+
+        Args:
+            batch_size: sequences B.
+            rng: a ``np.random.Generator``; the same seed gives the same batch.
+
+        Returns:
+            ``(x, y)``, int32 arrays ``(B, length)``: token ids, and the fact each question
+            asks for (``IGNORE`` where there is no question).
+        """
+        b, n, t = int(batch_size), self.num_facts, self.length
+        keys = np.argsort(rng.random((b, self.num_keys)), axis=1)[:, :n]  # (B, n) distinct
+        facts = keys * self.num_values + rng.integers(0, self.num_values, (b, n))  # (B, n)
+        order = np.argsort(rng.random((b, n)), axis=1)  # (B, n): a new order for the questions
+        asked = np.take_along_axis(facts, order, axis=1)  # (B, n): the fact each question wants
+        x = np.full((b, t), self.filler_id, "int32")  # (B, T)
+        x[:, :n] = facts
+        x[:, t - n:] = self.first_question_id + asked // self.num_values  # the keys, as questions
+        y = np.full((b, t), self.IGNORE, "int32")  # (B, T)
+        y[:, t - n:] = asked
+        return x, y
+
+    def render(self, ids):
+        """Token ids as text: ``C=5`` a fact, ``C?`` a question, ``·×40`` a run of filler."""
+        words, run = [], 0
+        for i in [int(i) for i in ids] + [None]:
+            if i == self.filler_id:
+                run += 1
+                continue
+            if run:
+                words.append(f"·×{run}")
+                run = 0
+            if i is None:
+                break
+            if i < self.first_question_id:
+                words.append(f"{chr(65 + i // self.num_values)}={i % self.num_values}")
+            else:
+                words.append(f"{chr(65 + i - self.first_question_id)}?")
+        return " ".join(words)

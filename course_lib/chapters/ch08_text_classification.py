@@ -784,3 +784,126 @@ def evaluate_predictions(y_true, y_pred, *, n_resamples=1000, seed=0):
         "accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
         "f1": f1.estimate, "f1_low": f1.low, "f1_high": f1.high,
     }
+
+
+def sentence_features(model, tokenizer, texts, *, max_tokens=None, batch_size=64):
+    """One vector per text from a GPT: its final hidden states averaged over the text's tokens.
+
+    Each text is encoded, preceded by ``<|endoftext|>`` (how every document began in
+    pretraining, so the first word has a context), cut to ``max_tokens`` and run through
+    ``model.hidden_states``. Texts are batched by length and padded at the end: with causal
+    attention no real token sees the padding, and the mean counts the text's tokens only (not
+    the ``<|endoftext|>`` position, whose state is the same for every text).
+
+    Args:
+        model: a ``course_lib.gpt.GPT`` (e.g. the course foundation model).
+        tokenizer: its ``BPETokenizer`` (with the ``<|endoftext|>`` token).
+        texts: strings.
+        max_tokens: tokens kept per text, ``<|endoftext|>`` included: 2 to the model's context
+            length, which is the default.
+        batch_size: texts per forward pass.
+
+    Returns:
+        A float32 array ``(N, C)``.
+
+    Example:
+    ```python
+    model, tokenizer, _ = load_foundation()
+    sentence_features(model, tokenizer, ["a great movie", "a dull movie"]).shape  # (2, 256)
+    ```
+    """
+    check_positive_int("batch_size", batch_size)
+    limit = model.config.context_length
+    max_tokens = limit if max_tokens is None else max_tokens
+    if not 2 <= max_tokens <= limit:
+        raise ValueError(f"max_tokens must be in [2, {limit}] (the model's context), "
+                         f"got {max_tokens}")
+    start_id = tokenizer.token_to_id("<|endoftext|>")
+    ids = [np.concatenate([[start_id], tokenizer.encode(t)])[:max_tokens].astype("int32")
+           for t in texts]
+    out = np.zeros((len(ids), model.config.width), "float32")  # (N, C)
+    order = np.argsort([len(i) for i in ids], kind="stable")  # similar lengths share a batch
+    for first in range(0, len(order), batch_size):
+        rows = order[first:first + batch_size]
+        t = min(limit, -(-max(len(ids[r]) for r in rows) // 8) * 8)  # few distinct shapes
+        batch = np.zeros((len(rows), t), "int32")  # (b, T): ids, 0 after the text
+        mask = np.zeros((len(rows), t), "float32")  # (b, T): 1 on the text's own tokens
+        for k, r in enumerate(rows):
+            batch[k, :len(ids[r])] = ids[r]
+            mask[k, 1:len(ids[r])] = 1.0
+        mask[mask.sum(1) == 0, 0] = 1.0  # an empty text: its one state, <|endoftext|>'s
+        h = ops.convert_to_numpy(model.hidden_states(batch))  # (b, T, C)
+        out[rows] = (h * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)  # (b, C)
+    return out
+
+
+def linear_probe(train_features, train_labels, *, folds=5, seed=0):
+    """Standardised features → logistic regression, its C picked by cross-validation.
+
+    The cross-validation uses the training labels only (stratified ``folds`` folds, at most
+    the smaller class's count, scored by log-loss), so the probe's accuracy on held-out data is
+    an honest estimate.
+
+    Args:
+        train_features: ``(n, C)`` features (dense or sparse).
+        train_labels: ``(n,)`` 0/1 labels.
+        folds: cross-validation folds.
+        seed: the folds' shuffling seed.
+
+    Returns:
+        A fitted scikit-learn classifier (``predict``, ``predict_proba``).
+
+    Example:
+    ```python
+    clf = linear_probe(features[:100], labels[:100])
+    accuracy(labels[100:], clf.predict(features[100:]))
+    ```
+    """
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train_labels = np.asarray(train_labels)
+    smaller = int(np.bincount(train_labels, minlength=2).min())
+    if smaller < 2:
+        raise ValueError(f"each class needs at least 2 training examples for cross-validation; "
+                         f"the smaller class has {smaller}: use more labels")
+    cv = StratifiedKFold(min(folds, smaller), shuffle=True, random_state=seed)
+    # Log-loss picks C more smoothly than accuracy when n is small.
+    search = LogisticRegressionCV(Cs=np.logspace(-4, 2, 13), cv=cv, max_iter=5000,
+                                  scoring="neg_log_loss", l1_ratios=(0.0,),
+                                  use_legacy_attributes=False)
+    if sparse.issparse(train_features):  # TF-IDF rows are already unit length
+        return search.fit(train_features, train_labels)
+    return make_pipeline(StandardScaler(), search).fit(train_features, train_labels)
+
+
+def mean_word_vectors(texts, words, vectors):
+    """The average of a text's word vectors (words split on white space, lower-cased).
+
+    Words without a vector are skipped; a text with none gets zeros. With pretrained vectors
+    (GloVe) this is the oldest way to use pretraining for a sentence.
+
+    Args:
+        texts: strings (rt-polarity's are already tokenised: words and punctuation apart).
+        words: the vocabulary, in the rows' order.
+        vectors: ``(V, D)`` float array, one row per word.
+
+    Returns:
+        A float32 array ``(N, D)``.
+
+    Example:
+    ```python
+    words, vectors = load_glove()
+    mean_word_vectors(["a great movie"], words, vectors).shape  # (1, 50)
+    ```
+    """
+    index = {w: i for i, w in enumerate(words)}
+    out = np.zeros((len(texts), vectors.shape[1]), "float32")  # (N, D)
+    for k, text in enumerate(texts):
+        rows = [index[w] for w in text.lower().split() if w in index]
+        if rows:
+            out[k] = vectors[rows].mean(0)  # (D,)
+    return out

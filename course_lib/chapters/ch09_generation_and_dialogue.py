@@ -20,6 +20,9 @@ turns that fit, leaving room for the reply: the oldest turns are forgotten first
 - ``load_stdlib_code`` (with ``stdlib_files``, ``license_text``): the chapter's code corpus,
   the Python standard library's own source files, read from the running interpreter under the
   PSF License Version 2 (SPDX ``PSF-2.0``).
+- ``text_bits_per_byte``, ``plain_conversation``: how well a model predicts a text, per byte,
+  so models with different tokenizers compare; a conversation as the foundation model's
+  corpus writes it.
 
 Example:
 
@@ -37,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib.generation import generate
+from course_lib.generation import generate, token_log_probs
+from course_lib.pretraining import bits_per_byte
 
 LICENSE = "PSF-2.0"
 LICENSE_NOTE = (
@@ -482,3 +486,73 @@ def chat(
         reply_ids.append(t)
     reply = tokenizer.decode(reply_ids).strip()
     return reply, list(history) + [("user", user_message), ("bot", reply)]
+
+
+def text_bits_per_byte(model, token_ids, num_bytes, *, batch_size=32, jit_compile=False):
+    """How well a model predicts a text, in bits per byte: comparable across tokenizers.
+
+    Every token of each sequence but its first is scored with
+    `course_lib.generation.token_log_probs`; their negative log-likelihoods are summed and
+    converted with `course_lib.pretraining.bits_per_byte`. A loss per token depends on how
+    much text a token holds; per byte it does not, so a character model and a BPE model that
+    read the same text compare.
+
+    Args:
+        model: a `course_lib.gpt.GPT`.
+        token_ids: one sequence of ids, or a list of sequences, each of at least 2 tokens.
+        num_bytes: the UTF-8 bytes of the text that the scored tokens spell (a sequence's
+            first token is not scored: start it with a token that spells nothing, such as
+            `<|endoftext|>`, and this is the bytes of the whole text).
+        batch_size: see `token_log_probs`.
+        jit_compile: see `token_log_probs`.
+
+    Returns:
+        A dict: `bits_per_byte`, `nats_per_token` (its exp is the perplexity per token),
+        `tokens` (the number scored) and `bytes`.
+
+    Example:
+    ```python
+    text = "ROMEO:\\nBut soft, what light through yonder window breaks?"
+    ids = [eot] + list(tokenizer.encode(text))
+    text_bits_per_byte(model, ids, len(text.encode("utf-8")))["bits_per_byte"]
+    ```
+    """
+    if isinstance(num_bytes, bool) or not isinstance(num_bytes, int | np.integer) or num_bytes < 1:
+        raise ValueError(f"num_bytes must be a positive int (UTF-8 bytes of text), got {num_bytes!r}")
+    log_probs = token_log_probs(model, token_ids, batch_size=batch_size, jit_compile=jit_compile)
+    if isinstance(log_probs, np.ndarray):  # one sequence
+        log_probs = [log_probs]
+    scored = np.concatenate(log_probs)  # (N,): log p(token | the tokens before it), every sequence
+    if scored.size == 0:
+        raise ValueError("no token to score: each sequence needs at least 2 tokens")
+    nats = float(-scored.sum())  # the total surprise over the text, in nats
+    return {
+        "bits_per_byte": bits_per_byte(nats / scored.size, scored.size, int(num_bytes)),
+        "nats_per_token": nats / scored.size,
+        "tokens": int(scored.size),
+        "bytes": int(num_bytes),
+    }
+
+
+def plain_conversation(turns):
+    """A conversation as plain text, the way the foundation model's corpus writes it.
+
+    One line per message, `A: ` before the first speaker's and `B: ` before the other's;
+    messages are kept as they are (not merged, not re-spaced), so a held-out conversation reads
+    exactly like a held-out document of `course_lib.pretraining.load_corpus()`.
+
+    Args:
+        turns: a list of `(speaker, message)` pairs.
+
+    Returns:
+        A str.
+
+    Example:
+
+    >>> plain_conversation([("agent_1", "Hi!"), ("agent_1", "You there?"), ("agent_2", "Yes.")])
+    'A: Hi!\\nA: You there?\\nB: Yes.'
+    """
+    labels = {}
+    for speaker, _ in turns:
+        labels.setdefault(speaker, "B" if labels else "A")
+    return "\n".join(f"{labels[s]}: {m}" for s, m in turns)

@@ -26,6 +26,10 @@
 # 5. **Training the course GPT on Tiny Shakespeare** with nanoGPT's configuration, with a
 #    progress bar, loss curves, a checkpoint, a resume after a simulated crash, and samples of
 #    its Shakespeare at several points of training.
+# 6. **Step 1's other option: a pretrained model.** The course foundation model, pretrained
+#    once on all the course's English text: its run record (loss curve, bits per byte beside
+#    n-gram baselines, samples along the way), then a race on Shakespeare between a copy
+#    started from its weights and one started random, with the same recipe.
 #
 # **Before you run it:** time: smoke ~55 s · cpu ~8 min (2 idle cores; ~5 min of it training) · gpu ~5 min (estimated); memory: peak ~2.4 GB at cpu; data: tinyshakespeare (1.1 MB) (downloaded once, verified by SHA-256).
 
@@ -52,6 +56,7 @@ from course_lib.exercises import ch06 as ex
 from course_lib.generation import generate_text
 from course_lib.gpt import GPT, GPTConfig, no_decay_variables
 from course_lib.lm_data import split_tokens
+from course_lib.pretraining import corpus_markdown, corpus_tokens, load_foundation
 from course_lib.profiles import active_profile
 from course_lib.reproducibility import seed_everything
 from course_lib.tokenizers import CharTokenizer
@@ -103,6 +108,13 @@ TRAIN = profile.pick(  # TrainConfig() is nanoGPT's CPU run: 2000 steps, lr 1e-3
 )
 STOPS = profile.pick(smoke=(2, 4), cpu=(250, 1000), gpu=(250, 2500))  # sample here; crash at 2nd
 SAMPLE_CHARS = profile.pick(smoke=40, cpu=300, gpu=500)  # characters per sample
+# Part 6: the course foundation model (loaded, never retrained here), fine-tuned on Shakespeare
+# from its pretrained weights and from a random start, with one recipe for both.
+FT_STEPS = profile.pick(smoke=4, cpu=100, gpu=300)  # ~0.7 passes over the play's BPE tokens at cpu
+FT_BATCH = profile.pick(smoke=2, cpu=8, gpu=32)  # sequences of 256 tokens per step
+FT_LR = 5e-4  # peak, after 10% warm-up; near the pretraining peak (6e-4), so both starts move
+FT_EVAL = profile.pick(smoke=2, cpu=20, gpu=50)  # steps between held-out evaluations
+FT_EVAL_BATCHES = profile.pick(smoke=1, cpu=4, gpu=16)  # fixed held-out batches per evaluation
 
 # %% [markdown]
 # ## 0. The data
@@ -749,6 +761,159 @@ print(f"the reloaded tokenizer round-trips: "
       f"{CharTokenizer.load(artifacts / 'shakespeare_char_tokenizer.json') == tokenizer}")
 shutil.rmtree(checkpoint_dir)  # the checkpoints were for the resume demonstration only
 
+# %% [markdown]
+# ## 6. The course foundation model, and §3.2's other start: a pretrained model
+#
+# Step 1 of §3.2 says: initialise the parameters *randomly, or from a pre-trained model*. So
+# far every model started random. The course also has a pretrained one, the **course
+# foundation model**: a GPT of 5.9 million parameters (6 layers, width 256, 4 heads, a
+# context of 256 tokens and a byte-level BPE vocabulary of 4,096 ids), trained once with the
+# same `Trainer` as above, by one command that checkpoints and resumes:
+#
+# ```
+# python -m course_lib pretrain --profile cpu
+# ```
+#
+# It read all the English text the course uses, except the parts that chapters validate or
+# test on. Training it took about an hour on two CPU cores, so chapters **load** it; none
+# trains it again. Its run record travels with it; here is what it says.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+foundation, bpe, run = load_foundation()  # checks the files' SHA-256 against the run record
+print(f"{run['parameters']:,} parameters; {run['steps']:,} steps of "
+      f"{run['config']['batch_size']} × {run['config']['context_length']} tokens = "
+      f"{run['tokens_seen']:,} tokens ({run['passes']:.1f} passes over the training text)")
+print(f"{run['wall_s'] / 60:.0f} min of training on {run['machine']['cores']} CPU cores")
+display(Markdown(corpus_markdown(run["corpus"])))
+
+# %% [markdown]
+# Every source counts: plays, Wikipedia articles (from SQuAD), short English sentences (from
+# the translation pairs), image captions, news, everyday dialogues and chats. The sentence-
+# polarity reviews have no training tokens at all: chapters 02, 07, 08, 13 and 14 test on
+# different splits of them, so all of them are held out.
+#
+# **Bits per byte.** Losses in nats per token cannot be compared between tokenizers: a model
+# with longer tokens has fewer, harder predictions. Dividing the total loss by the number of
+# *bytes* of text, and using log base 2, gives a unit every language model shares: **bits per
+# byte** (BPB). A model that knows nothing about bytes needs 8; a good compressor of English
+# needs about 2; large LLMs reach well under 1. The curve below is the held-out BPB during
+# pretraining, next to n-gram models trained on the same tokens.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+steps = [r["step"] for r in run["history"]]
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+axes[0].plot([r["step"] for r in run["history"]], [r["train_loss"] for r in run["history"]],
+             "o-", label="training loss")
+axes[0].plot(steps, [r["val_loss"] for r in run["history"]], "o-", label="held-out loss")
+axes[0].axhline(math.log(bpe.vocab_size), color="gray", ls=":", label="ln V (uniform guess)")
+axes[0].set(xlabel="step", ylabel="nats per token", title="Foundation model: loss")
+axes[0].legend()
+axes[1].plot([r["step"] for r in run["bpb_curve"]], [r["val_bpb"] for r in run["bpb_curve"]],
+             "o-", label="GPT, held-out")
+for (order, r), style in zip(run["ngram_bpb"].items(), ["--", "-.", ":"], strict=False):
+    axes[1].axhline(r["all"], color="k", ls=style, lw=1, label=f"{order}-gram")
+axes[1].set(xlabel="step", ylabel="bits per byte", title="Held-out bits per byte")
+axes[1].legend()
+plt.tight_layout()
+plt.show()
+
+rows = [("GPT (foundation)", run["heldout_bpb"])] + [
+    (f"{order}-gram (add-{r['k']:g})", r) for order, r in run["ngram_bpb"].items()]
+sources = list(run["heldout_bpb"]["by_source"])
+table = "| model | " + " | ".join(sources) + " | all |\n|---|" + "--:|" * (len(sources) + 1)
+for name, r in rows:
+    table += (f"\n| {name} | " + " | ".join(f"{r['by_source'][s]:.2f}" for s in sources)
+              + f" | **{r['all']:.3f}** |")
+display(Markdown(table + "\n\nBits per byte on the first "
+                 f"{run['heldout_bpb']['tokens_per_source']:,} held-out tokens of each source."))
+
+# %% [markdown]
+# TODO(lead) read the table.
+#
+# ### Samples along the way
+#
+# Every few hundred steps the run wrote continuations of the same prompts (top-p 0.9 at
+# temperature 0.8, fixed seeds), so we can watch the model learn without running it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for snapshot in run["samples"]:
+    print(f"=== after {snapshot['step']:,} steps ===")
+    for s in snapshot["samples"][:3]:
+        print(repr(s["prompt"] + s["top_p"]))
+    print()
+
+# %% [markdown]
+# TODO(lead) read the samples.
+#
+# ### Random or pretrained: the same recipe from two starts
+#
+# Now §3.2's choice as an experiment. Two copies of the same architecture train on Tiny
+# Shakespeare's training part with the same recipe (steps, batches, learning-rate schedule,
+# seed): one starts from the foundation model's weights, the other from a random
+# initialisation, as every model in this chapter did so far. Both are scored on the held-out
+# last 10% of the play text, the same text the character model above was validated on, so
+# their bits per byte compare with its loss too.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+tokens = corpus_tokens()  # the corpus as the foundation tokenizer's ids
+shakespeare = {side: tokens.ids(side, "tinyshakespeare") for side in ("train", "heldout")}
+heldout_bytes_per_token = (tokens.num_bytes("heldout", "tinyshakespeare")
+                           / len(shakespeare["heldout"]))
+ft_config = TrainConfig(max_steps=FT_STEPS, learning_rate=FT_LR, min_learning_rate=FT_LR / 10,
+                        warmup_steps=max(1, FT_STEPS // 10), eval_interval=FT_EVAL,
+                        eval_batches=FT_EVAL_BATCHES, jit_compile=JIT, verbose=0)
+context = foundation.config.context_length
+ft_val = LMBatches(shakespeare["heldout"], context, FT_BATCH, seed=1)  # the same batches each time
+seed_everything(SEED)
+starts = {"pretrained": foundation.get_weights(), "random": GPT(foundation.config).get_weights()}
+runs = {}
+for name, weights in starts.items():
+    seed_everything(SEED)  # the same data order and dropout draws for both
+    model_ft = GPT(foundation.config)
+    model_ft.set_weights(weights)
+    start_loss = np.mean([float(loss_fn(y, model_ft(x)))  # trainer.evaluate's batches, step 0
+                          for x, y in ft_val(start_step=0, num_steps=FT_EVAL_BATCHES)])
+    trainer = Trainer(model_ft, ft_config)
+    t0 = time.perf_counter()
+    trainer.fit(LMBatches(shakespeare["train"], context, FT_BATCH, seed=0), ft_val)
+    runs[name] = {"history": [{"step": 0, "val_loss": start_loss}] + trainer.history,
+                  "seconds": time.perf_counter() - t0}
+
+
+def to_bpb(nats_per_token):
+    return nats_per_token / math.log(2) / heldout_bytes_per_token
+
+
+for name, r in runs.items():
+    first, last = r["history"][0], r["history"][-1]
+    print(f"{name:>10s} start: held-out {to_bpb(first['val_loss']):.2f} bits per byte at step "
+          f"{first['step']}, {to_bpb(last['val_loss']):.2f} after {last['step']} steps "
+          f"({r['seconds']:.0f} s)")
+print(f"the character GPT of part 5 after {final['step']:,} steps: "
+      f"{final['val_loss'] / math.log(2):.2f} bits per byte (one byte per character)")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+fig, ax = plt.subplots(figsize=(7, 4))
+for name, r in runs.items():
+    h = r["history"]
+    ax.plot([row["step"] for row in h], [to_bpb(row["val_loss"]) for row in h], "o-",
+            label=f"{name} start")
+ax.axhline(final["val_loss"] / math.log(2), color="gray", ls="--",
+           label=f"character GPT, {final['step']:,} steps")
+ax.set(xlabel="fine-tuning step", ylabel="held-out bits per byte",
+       title="Tiny Shakespeare: pretrained vs random start")
+ax.legend()
+ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# TODO(lead) read the race.
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
@@ -758,6 +923,8 @@ key_figures = record_key_figures("06", {
     "val loss": float(final["val_loss"]),
     "val perplexity": float(metrics.perplexity(final["val_loss"])),
     "training minutes": train_seconds / 60,
+    "Shakespeare bpb, pretrained start": to_bpb(runs["pretrained"]["history"][-1]["val_loss"]),
+    "Shakespeare bpb, random start": to_bpb(runs["random"]["history"][-1]["val_loss"]),
 })
 print(key_figures.read_text(encoding="utf-8"))
 
