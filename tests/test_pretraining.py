@@ -346,3 +346,15 @@ def test_cli_parses_and_refuses_smoke_in_place(capsys):
     help_text = subprocess.run([sys.executable, "-m", "course_lib", "pretrain", "--help"],
                                cwd=REPO, capture_output=True, text=True, timeout=120).stdout
     assert "--max-minutes" in help_text and "--no-resume" in help_text
+
+
+def test_the_committed_foundation_model_verifies_and_matches_its_card():
+    model, tokenizer, record = pt.load_foundation()  # raises if a file differs from run.json
+    assert record["profile"] == "cpu" and record["status"] == "complete"
+    assert record["steps"] == pt.PretrainConfig.for_profile("cpu").max_steps
+    assert model.count_params() == record["parameters"]
+    assert tokenizer.vocab_size == record["tokenizer"]["vocab_size"] == model.config.vocab_size
+    card = (pt.DEFAULT_ARTIFACT_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert card == pt.model_card(record), "MODEL_CARD.md is stale: regenerate it from run.json"
+    # The record's held-out evaluation beats its n-gram baselines on the same text.
+    assert record["heldout_bpb"]["all"] < min(r["all"] for r in record["ngram_bpb"].values())
