@@ -120,10 +120,11 @@ def test_topical_chat_holds_out_chapter_09s_validation_and_the_test_file(corpus)
     share = float(_constant(nb, r"^CHAT_HELD_OUT = ([0-9.]+)"))
     read = _constant(nb, r"^CHAT_CONVERSATIONS = profile\.pick\((.*)\)")
     assert (seed, share) == (pt.CHAT_SEED, pt.CHAT_HELD_OUT)
-    # The chapter splits inline; these are its lines, and at cpu/gpu it reads all of valid.
-    assert "order = np.random.default_rng(SEED).permutation(len(conversations))" in nb
-    assert "n_held = max(1, int(round(CHAT_HELD_OUT * len(conversations))))" in nb
-    assert "held_out = [conversations[i] for i in order[:n_held]]" in nb
+    # The chapter splits inline, over all of valid at every profile; these are its lines.
+    assert 'all_conversations = load_topical_chat("valid")' in nb
+    assert "order = np.random.default_rng(SEED).permutation(len(all_conversations))" in nb
+    assert "n_held = max(1, int(round(CHAT_HELD_OUT * len(all_conversations))))" in nb
+    assert "held_out = [all_conversations[i] for i in order[:n_held]]" in nb
     valid = data.load_topical_chat("valid")
     assert read.endswith(f"cpu={len(valid)}, gpu={len(valid)}")
     order = np.random.default_rng(seed).permutation(len(valid))
