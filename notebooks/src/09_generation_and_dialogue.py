@@ -1436,8 +1436,14 @@ for i, (domain, prompt) in enumerate(FOUNDATION_PROMPTS.items()):
 # Do not expect facts or sense from a model of this size: read any date, name or number in
 # these samples as invented.
 #
-# TODO(lead): after the cpu run, say in a sentence or two which of these forms the stored
-# samples show, and where they slip (a wrong domain, a broken turn, an invented fact).
+# In this run the form comes through for two prompts and slips for the other two. After
+# `JULIET:` come verse lines and a new speaker's name in capitals (LEONTES); after the
+# conversation turn come `A:`/`B:` turns about the NFL, the subject its chats are full of, with
+# an invented score. The encyclopedia prompt starts well and then falls into a run of short
+# "The ..." sentences, the shape of the image captions; the news prompt turns after four words
+# into short English sentences about Tom, the shape of the translation pairs' English side.
+# Captions and short sentences are a large share of what it read, and a prompt of a few words
+# is not enough to hold it to the rarer styles.
 #
 # ### 7.2 Specialist or generalist? Bits per byte on held-out text
 #
@@ -1636,9 +1642,16 @@ print(f"the foundation's own evaluation when it was saved (first {record_bpb['to
 # its capacity on one domain, but it is small and was trained for minutes. Which wins is an
 # empirical question, and the table is its answer for these sizes.
 #
-# TODO(lead): after the cpu run, state which model wins on each domain and by how much (in
-# bits per byte), and what it suggests: e.g. that at this scale breadth costs little on a
-# domain that is part of the mix, or that a specialist still wins on its own text.
+# In this run the foundation model wins on both domains: 2.40 bits per byte on the held-out
+# Shakespeare against 2.70 for the character GPT (0.30 fewer), and 1.65 on the held-out
+# conversations against 1.92 for the dialogue GPT (0.27 fewer). Note the per-token
+# perplexities: 88.8 for the foundation against 6.5 for the character model looks like a rout
+# the other way, and means nothing, because a foundation token spells 2.7 characters. At this
+# scale breadth costs nothing on domains that are part of the mix: the foundation model is
+# six to seven times larger and read both domains' training text along with five other
+# sources, and what it learnt about English in general carries over. The comparison is not
+# controlled (size, tokenizer and training time all differ); chapter 06 holds everything but
+# the starting weights fixed.
 #
 # ## 8. Honest expectations, and what grows with scale
 #
