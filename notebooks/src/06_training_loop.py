@@ -1002,10 +1002,10 @@ ex.check_learning_rate(answer)
 #   a **validation loss of 1.907, perplexity 6.73** (estimated on 20 random validation batches;
 #   nanoGPT reports 1.88 for the same run), and resumes from a checkpoint exactly where it
 #   stopped.
-- Step 1's other option, a pretrained start: the course foundation model (5.9 M parameters,
-  5.7 M tokens of pretraining, 1.93 bits per byte on held-out text of eight sources against
-  2.10 for the best n-gram) fine-tuned on Shakespeare for 100 steps reaches 2.37 bits per byte
-  on the held-out plays; the same network from random weights, with the same recipe, 2.95.
+# - Step 1's other option, a pretrained start: the course foundation model (5.9 M parameters,
+#   5.7 M tokens of pretraining, 1.93 bits per byte on held-out text of eight sources against
+#   2.10 for the best n-gram) fine-tuned on Shakespeare for 100 steps reaches 2.37 bits per byte
+#   on the held-out plays; the same network from random weights, with the same recipe, 2.95.
 #
 # Next, chapter 07 measures this model: perplexity against n-gram baselines, and the metrics for
 # classification, translation and summarization.
