@@ -1439,8 +1439,8 @@ for i, (domain, prompt) in enumerate(FOUNDATION_PROMPTS.items()):
 # In this run the form comes through for two prompts and slips for the other two. After
 # `JULIET:` come verse lines and a new speaker's name in capitals (LEONTES); after the
 # conversation turn come `A:`/`B:` turns about the NFL, the subject its chats are full of, with
-# an invented score. The encyclopedia prompt starts well and then falls into a run of short
-# "The ..." sentences, the shape of the image captions; the news prompt turns after four words
+# an invented score. The encyclopedia prompt loses its form at once and falls into a run of
+# short "The ..." sentences, the shape of the image captions; the news prompt turns at once
 # into short English sentences about Tom, the shape of the translation pairs' English side.
 # Captions and short sentences are a large share of what it read, and a prompt of a few words
 # is not enough to hold it to the rarer styles.
