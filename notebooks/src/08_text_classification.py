@@ -1555,9 +1555,10 @@ for k, n in enumerate(sizes):
     print(f"{n:7,d}" + "".join(
         f"{c[k]['accuracy']:9.3f} [{c[k]['accuracy_low']:.3f}, {c[k]['accuracy_high']:.3f}]"
         for c in curve.values()))
-save_json("label_efficiency_08", {"n_test": int(len(y_test)), "bootstrap_resamples": BOOTSTRAP,
-                                  "probe": "standardised features, LogisticRegressionCV",
-                                  "curve": curve})
+path = save_json("label_efficiency_08", {"n_test": int(len(y_test)),
+                                         "bootstrap_resamples": BOOTSTRAP,
+                                         "probe": "standardised features, LogisticRegressionCV",
+                                         "curve": curve})
 
 # %%
 # NBVAL_IGNORE_OUTPUT
