@@ -512,18 +512,15 @@ class CorpusTokens:
 
     def num_bytes(self, side: str, source: str | None = None) -> int:
         """Bytes of text in ``side`` (``"train"`` or ``"heldout"``), or in one source of it."""
-        ids = self._ids(side, source)
+        ids = self.ids(side, source)
         return int(self.byte_lengths[ids].sum())
 
     def tokens_per_byte(self, side: str) -> float:
         """Tokens per byte of text on ``side``: converts nats per token into nats per byte."""
-        return len(self._ids(side, None)) / max(1, self.num_bytes(side))
+        return len(self.ids(side)) / max(1, self.num_bytes(side))
 
     def ids(self, side: str, source: str | None = None) -> np.ndarray:
         """The token ids of ``side`` (``"train"`` or ``"heldout"``), or of one source of it."""
-        return self._ids(side, source)
-
-    def _ids(self, side: str, source: str | None) -> np.ndarray:
         if side not in ("train", "heldout"):
             raise ValueError(f"side must be 'train' or 'heldout', got {side!r}")
         ids = getattr(self, side)
