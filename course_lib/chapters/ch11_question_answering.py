@@ -3,24 +3,25 @@
 """Extractive question answering on SQuAD v1.1, written in notebooks/11_question_answering.ipynb.
 
 Extractive QA answers a question with a span copied from a context paragraph. A model reads
-`[CLS] question [SEP] context [SEP]` and scores every context token twice: how likely the
-answer *starts* there and how likely it *ends* there. The answer is the best valid pair.
-Chapter 11 writes the metric, the windows, the span model and the decoder in the open; the
-article split, the word splitting, the tokenizer and the baseline sit in folded cells.
+`<|endoftext|> question \n context <|endoftext|>` and scores every context token twice: how
+likely the answer *starts* there and how likely it *ends* there. The answer is the best valid
+pair. Chapter 11 writes the metric, the offsets, the windows, the span head and the decoder in
+the open; the article split, the word splitting and the baseline sit in folded cells.
 
-- **Metric**: `normalize_answer`, `exact_match_score`, `f1_score` and `squad_evaluate`
-  reproduce the official `evaluate-v1.1.py` of SQuAD: lower-case, drop punctuation, drop the
-  articles a/an/the, collapse whitespace; each prediction is scored against every gold answer
-  and keeps the best.
-- **Tokens with offsets**: `split_words` cuts text into words and punctuation marks with their
-  character offsets; `QATokenizer` splits words further into WordPiece sub-words (vocabulary
-  trained with TensorFlow Text's learner) and keeps, for every token, the characters it came
-  from, so a predicted token span maps back to the exact text of the context.
+- **Metric**: `normalize_answer`, `exact_match_score`, `f1_score`, `question_scores` and
+  `squad_evaluate` reproduce the official `evaluate-v1.1.py` of SQuAD: lower-case, drop
+  punctuation, drop the articles a/an/the, collapse whitespace; each prediction is scored
+  against every gold answer and keeps the best.
+- **Tokens with offsets**: `encode_with_offsets` encodes text with the course's byte-level BPE
+  tokenizer and gives each token the characters `[start, end)` it covers, from the tokens'
+  lengths in bytes (`course_lib.pretraining.token_byte_lengths`) and the UTF-8 structure of the
+  text, so a predicted token span maps back to the exact text of the context.
 - **Features**: `build_features` turns each (question, context) pair into one or more
-  fixed-length windows; a long context is cut into overlapping windows, `stride` tokens apart.
-- **Model**: `SpanQAModel`, start/end heads on `course_lib.encoder.TransformerEncoder` with
-  segment ids (question / context, plus an optional "this context word is in the question"
-  segment); `span_loss`, BERT's cross-entropy of the gold start and end.
+  fixed-length windows, question first (a GPT reads left to right); a long context is cut into
+  overlapping windows, `stride` tokens apart. The closing `<|endoftext|>` is the "no answer in
+  this window" position.
+- **Model**: `SpanQAModel`, a Dense(2) start/end head on a `course_lib.gpt.GPT`'s
+  `hidden_states`; `span_loss`, BERT's cross-entropy of the gold start and end.
 - **Decoding**: `best_span` finds the best start ≤ end pair no longer than a cap in one
   window; `decode_predictions` keeps the best over all windows of a context.
 - **Baseline**: `SlidingWindowBaseline`, a sliding-window lexical-overlap answerer with no
@@ -28,7 +29,7 @@ article split, the word splitting, the tokenizer and the baseline sit in folded 
   et al., 2016).
 
 Shapes: N = windows (features), B = windows in a batch, T = window length in tokens,
-C = the encoder's width.
+C = the GPT's width, n = tokens of one text.
 
 Example:
 
@@ -46,9 +47,6 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 from keras import ops
-
-from course_lib.encoder import EncoderConfig, TransformerEncoder
-from course_lib.model_io import ConfigSerialization
 
 
 def split_by_article(examples: Sequence[dict], test_fraction: float, seed: int):
@@ -163,6 +161,35 @@ def metric_max_over_ground_truths(metric, prediction: str, ground_truths: Sequen
     return max(metric(prediction, gold) for gold in ground_truths)
 
 
+def question_scores(examples: Sequence[dict], predictions: dict[str, str]) -> dict[str, np.ndarray]:
+    """Exact match and F1 of each question, in percent (what `squad_evaluate` averages).
+
+    A question without a prediction scores 0, as in the official script. Per-question scores
+    are what a bootstrap interval resamples.
+
+    Args:
+        examples: dicts with `"id"` and `"answers"` (as `course_lib.data.load_squad_dev`).
+        predictions: question id → predicted answer text.
+
+    Returns:
+        `{"exact_match": (n,), "f1": (n,)}` float64 arrays, each value in [0, 100].
+
+    Example:
+
+    >>> qs = [{"id": "a", "answers": ["Paris"]}, {"id": "b", "answers": ["in 1994"]}]
+    >>> {k: v.tolist() for k, v in question_scores(qs, {"a": "paris", "b": "1994"}).items()}
+    {'exact_match': [100.0, 0.0], 'f1': [100.0, 66.66666666666666]}
+    """
+    em, f1 = np.zeros(len(examples)), np.zeros(len(examples))  # (n,) each
+    for k, example in enumerate(examples):
+        prediction = predictions.get(example["id"])
+        if prediction is None:
+            continue
+        em[k] = metric_max_over_ground_truths(exact_match_score, prediction, example["answers"])
+        f1[k] = metric_max_over_ground_truths(f1_score, prediction, example["answers"])
+    return {"exact_match": 100.0 * em, "f1": 100.0 * f1}
+
+
 def squad_evaluate(examples: Sequence[dict], predictions: dict[str, str]) -> dict[str, float]:
     """Exact match and F1, in percent, as `evaluate-v1.1.py` reports them.
 
@@ -183,14 +210,8 @@ def squad_evaluate(examples: Sequence[dict], predictions: dict[str, str]) -> dic
     """
     if not examples:
         raise ValueError("no examples to evaluate")
-    em = f1 = 0.0
-    for example in examples:
-        prediction = predictions.get(example["id"])
-        if prediction is None:
-            continue
-        em += metric_max_over_ground_truths(exact_match_score, prediction, example["answers"])
-        f1 += metric_max_over_ground_truths(f1_score, prediction, example["answers"])
-    return {"exact_match": 100.0 * em / len(examples), "f1": 100.0 * f1 / len(examples)}
+    scores = question_scores(examples, predictions)
+    return {name: float(values.mean()) for name, values in scores.items()}
 
 
 # A word is a run of letters/digits/underscores; every other non-space character is its own
@@ -310,166 +331,50 @@ class SlidingWindowBaseline:
         return context[words[best[0]][1] : words[best[1]][2]]
 
 
-class QATokenizer:
-    """An uncased WordPiece tokenizer that keeps each token's character offsets.
+def encode_with_offsets(text: str, tokenizer, byte_lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of `text` and, for each token, the characters `[start, end)` it covers.
 
-    Text is cut into words with `split_words`, each word is normalised with `normalize_word`
-    and split into the longest vocabulary pieces from the left (continuations carry the `##`
-    prefix), exactly as BERT's WordPiece does. Every piece remembers which characters of the
-    original text it covers, so any token span maps back to a substring.
+    The offsets come from the tokens' lengths in bytes: their running sum gives each token's
+    byte span in the UTF-8 encoding of `text`, and the UTF-8 structure (a character starts at
+    every byte that is not a continuation byte `10xxxxxx`) turns byte spans into character
+    spans. A token holding only part of a character (byte-level BPE may split "é" in two)
+    covers that whole character, as does its neighbour.
 
     Args:
-        vocabulary: list of tokens; must contain `[PAD]`, `[UNK]`, `[CLS]` and `[SEP]`.
-        max_word_chars: longer words become `[UNK]` (BERT uses 100).
+        text: the text to encode; it may not contain a special token such as
+            `<|endoftext|>` (those stand for no bytes of the text).
+        tokenizer: a `course_lib.tokenizers.BPETokenizer`.
+        byte_lengths: `(V,)` bytes per id, from `course_lib.pretraining.token_byte_lengths`.
+
+    Returns:
+        `(ids, offsets)`: `(n,)` int32 ids and `(n, 2)` int32 character spans into `text`.
 
     Example:
-
-    >>> tok = QATokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "play", "##ing", "!"])
-    >>> ids, offsets = tok.encode_with_offsets("Playing!")
-    >>> ids.tolist(), offsets.tolist()
-    ([4, 5, 6], [[0, 4], [4, 7], [7, 8]])
+    ```python
+    ids, offsets = encode_with_offsets("Frédéric", tokenizer, token_byte_lengths(tokenizer))
+    [text[a:b] for a, b in offsets]  # e.g. ['F', 'r', 'é', 'é', 'd', 'é', 'é', 'ric']
+    ```
     """
-
-    SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
-
-    def __init__(self, vocabulary: Sequence[str], max_word_chars: int = 100):
-        vocabulary = list(vocabulary)
-        missing = [t for t in self.SPECIAL_TOKENS if t not in vocabulary]
-        if missing:
-            raise ValueError(
-                f"vocabulary lacks the special tokens {missing}; train it with "
-                "QATokenizer.train, which reserves them"
-            )
-        if len(set(vocabulary)) != len(vocabulary):
-            raise ValueError("vocabulary has duplicate tokens")
-        self.vocabulary = vocabulary
-        self.max_word_chars = int(max_word_chars)
-        self._ids = {t: i for i, t in enumerate(vocabulary)}
-        self.pad_id, self.unk_id, self.cls_id, self.sep_id = (
-            self._ids[t] for t in self.SPECIAL_TOKENS
+    ids = np.asarray(tokenizer.encode(text), "int32")  # (n,)
+    raw = np.frombuffer(text.encode("utf-8"), np.uint8)  # (n_bytes,)
+    lengths = np.asarray(byte_lengths)[ids]  # (n,): bytes of text each token stands for
+    byte_end = np.cumsum(lengths)  # (n,): one past each token's last byte
+    byte_start = byte_end - lengths  # (n,)
+    total = int(byte_end[-1]) if len(ids) else 0
+    if total != len(raw) or (lengths == 0).any():
+        raise ValueError(
+            f"the tokens of this text stand for {total} bytes but the text has {len(raw)}: it "
+            "holds a special token or a character the tokenizer drops; remove it from the text"
         )
-        self._cache: dict[str, list[tuple[int, int, int]]] = {}
-
-    @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int) -> "QATokenizer":
-        """Learns a WordPiece vocabulary with TensorFlow Text's WordPiece learner (the one
-        behind keras-hub's `compute_word_piece_vocabulary`).
-
-        The texts are split and normalised here and the words counted, so the learner sees
-        exactly the words the tokenizer will split.
-
-        Args:
-            texts: training texts (contexts and questions of the training articles only).
-            vocab_size: the vocabulary size to aim for (the learner may return a few fewer).
-
-        Example:
-        ```python
-        tokenizer = QATokenizer.train(contexts + questions, vocab_size=8000)
-        ```
-        """
-        from tensorflow_text.tools.wordpiece_vocab import (
-            wordpiece_tokenizer_learner_lib as learner,
-        )
-
-        if vocab_size <= len(cls.SPECIAL_TOKENS):
-            raise ValueError(f"vocab_size must exceed {len(cls.SPECIAL_TOKENS)}, got {vocab_size}")
-        counts = collections.Counter(
-            normalize_word(w) for text in texts for w, _, _ in split_words(text)
-        )
-        # The learner binary-searches the minimum count a piece needs; starting the search at
-        # 32 instead of 10 million saves most of its passes (and all of them land below 32
-        # for a vocabulary of thousands on a corpus this size).
-        vocabulary = learner.learn(
-            sorted(counts.items()), vocab_size, list(cls.SPECIAL_TOKENS),
-            upper_thresh=32, lower_thresh=1, include_joiner_token=True, joiner="##",
-        )
-        return cls(vocabulary)
-
-    @property
-    def vocab_size(self) -> int:
-        """Number of token ids."""
-        return len(self.vocabulary)
-
-    def _word_pieces(self, word: str) -> list[tuple[int, int, int]]:
-        """(id, start, end) of each piece, offsets relative to the raw word."""
-        cached = self._cache.get(word)
-        if cached is not None:
-            return cached
-        norm = normalize_word(word)
-        pieces, start = [], 0
-        if len(norm) > self.max_word_chars:
-            pieces = None
-        while pieces is not None and start < len(norm):
-            end = len(norm)
-            while end > start:
-                piece = norm[start:end] if start == 0 else "##" + norm[start:end]
-                if piece in self._ids:
-                    pieces.append((self._ids[piece], start, end))
-                    break
-                end -= 1
-            if end == start:  # no piece fits: the whole word is unknown, as in BERT
-                pieces = None
-            else:
-                start = end
-        if pieces is None:
-            out = [(self.unk_id, 0, len(word))]
-        elif len(norm) != len(word):
-            # Normalisation changed the length (e.g. a stripped accent): piece boundaries no
-            # longer line up with the raw characters, so every piece covers the whole word.
-            out = [(i, 0, len(word)) for i, _, _ in pieces]
-        else:
-            out = pieces
-        self._cache[word] = out
-        return out
-
-    def encode_with_offsets(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Token ids and character offsets.
-
-        Returns:
-            `(ids, offsets)`: `(n,)` int32 ids and `(n, 2)` int32 `[start, end)` character spans
-            into `text`.
-        """
-        ids, offsets, _ = self.encode_words(text)
-        return ids, offsets
-
-    def encode_words(self, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Token ids, character offsets and, for each token, its normalised word.
-
-        Returns:
-            `(ids, offsets, words)`; `words[k]` is the `normalize_word` form of the word token
-            k belongs to (several tokens share a word when it splits into pieces).
-        """
-        ids, offsets, words = [], [], []
-        for word, w_start, _ in split_words(text):
-            norm = normalize_word(word)
-            for token_id, start, end in self._word_pieces(word):
-                ids.append(token_id)
-                offsets.append((w_start + start, w_start + end))
-                words.append(norm)
-        return np.asarray(ids, "int32"), np.asarray(offsets, "int32").reshape(-1, 2), words
-
-    def encode(self, text: str) -> np.ndarray:
-        """Token ids of `text` (`encode_with_offsets` without the offsets)."""
-        return self.encode_with_offsets(text)[0]
-
-    def tokens(self, text: str) -> list[str]:
-        """The token strings of `text`, for display.
-
-        Example:
-        ```python
-        tokenizer.tokens("Who founded Normandy?")  # ['who', 'founded', 'norman', '##dy', '?']
-        ```
-        """
-        return [self.vocabulary[i] for i in self.encode(text)]
-
-
-# Segment ids; the third is DrQA's "exact match" bit (Chen et al., 2017): a model trained from
-# scratch on a few thousand questions can hardly learn word matching, so it is handed over.
-SEGMENT_QUESTION, SEGMENT_CONTEXT, SEGMENT_MATCH = 0, 1, 2
+    # A character starts at every byte that is not a UTF-8 continuation byte (10xxxxxx).
+    char_of_byte = np.cumsum((raw & 0xC0) != 0x80) - 1  # (n_bytes,): the character of each byte
+    offsets = np.stack([char_of_byte[byte_start],  # (n,): the character of the first byte
+                        char_of_byte[byte_end - 1] + 1], axis=1)  # (n, 2): [start, end)
+    return ids, offsets.reshape(-1, 2).astype("int32")
 
 
 def answer_token_span(offsets: np.ndarray, char_start: int, char_end: int):
-    """The first and last token covering the characters `[char_start, char_end)`.
+    """The first and last token covering the characters `[char_start, end)`.
 
     Args:
         offsets: `(n, 2)` character spans of the context's tokens.
@@ -480,7 +385,7 @@ def answer_token_span(offsets: np.ndarray, char_start: int, char_end: int):
 
     Example:
 
-    >>> answer_token_span(np.array([[0, 2], [3, 8], [9, 12]]), 3, 12)
+    >>> answer_token_span(np.array([[0, 2], [2, 8], [8, 12]]), 3, 12)
     (1, 2)
     """
     overlaps = np.nonzero((offsets[:, 1] > char_start) & (offsets[:, 0] < char_end))[0]
@@ -502,45 +407,50 @@ def _window_starts(n, window, stride):
     return starts
 
 
+END_OF_TEXT = "<|endoftext|>"
+
+
 def build_features(
     examples: Sequence[dict],
-    tokenizer: QATokenizer,
-    max_length: int = 192,
+    tokenizer,
+    byte_lengths,
+    max_length: int = 256,
     max_question_tokens: int = 32,
-    stride: int = 96,
-    match_segment: bool = True,
+    stride: int = 128,
 ) -> dict[str, np.ndarray]:
-    """Turns questions into fixed-length model inputs, one or more windows per question.
+    """Turns questions into fixed-length GPT inputs, one or more windows per question.
 
-    Each window is `[CLS] question [SEP] context[s : s + W] [SEP]`, padded to `max_length`, where
-    W = `max_length - len(question) - 3`. Window starts are `stride` tokens apart (the first at
-    0) until a window reaches the end of the context, so consecutive windows overlap by
-    W - `stride` tokens and every context token is in at least one window. The question is cut
-    to `max_question_tokens` tokens.
+    Each window is `<|endoftext|> question \\n context[s : s + W] <|endoftext|>`, padded to
+    `max_length` with `<|endoftext|>`, where W = `max_length - len(question) - 3`. The question
+    comes first so that, under causal attention, every context token has read it. The closing
+    `<|endoftext|>` (its position is `null_position`) is the label of windows that do not hold
+    the whole answer. Window starts are `stride` tokens apart (the first at 0) until a window
+    reaches the end of the context, so consecutive windows overlap by W - `stride` tokens and
+    every context token is in at least one window. The question is cut to
+    `max_question_tokens` tokens.
 
     Args:
-        examples: dicts with `"question"`, `"context"` and, for training labels, `"answers"` and
-            `"answer_starts"` (the first gold answer is the label).
-        tokenizer: a `QATokenizer`.
-        max_length: window length T in tokens.
+        examples: dicts with `"question"`, `"context"` and, for training labels, `"answers"`
+            and `"answer_starts"` (the first gold answer is the label).
+        tokenizer: the foundation model's `BPETokenizer`.
+        byte_lengths: `(V,)` bytes per id, from `course_lib.pretraining.token_byte_lengths`.
+        max_length: window length T in tokens; at most the model's context.
         max_question_tokens: the question's token budget.
         stride: tokens between the starts of consecutive windows; at most W.
-        match_segment: mark context tokens whose word occurs in the question with segment 2
-            (see `SEGMENT_MATCH`); False gives plain BERT segments 0 and 1.
 
     Returns:
-        A dict of arrays, one row per window:
-        `token_ids` `(N, T)` int32; `segment_ids` `(N, T)` int32; `span_mask` `(N, T)` bool
-        (the positions a start/end may take: `[CLS]` and the context tokens; it does not
-        depend on the answer, so test windows are built exactly like training ones);
-        `offsets` `(N, T, 2)` int32 character spans into the context (-1 outside it); `example_index` `(N,)` int32; `start_positions` and
-        `end_positions` `(N,)` int32 (0, the `[CLS]` position, when the answer is not in the
-        window, or when the example has no answers).
+        A dict of arrays, one row per window: `token_ids` `(N, T)` int32; `span_mask`
+        `(N, T)` bool (the positions a start/end may take: the context tokens and the closing
+        `<|endoftext|>`; it does not depend on the answer, so test windows are built exactly
+        like training ones); `offsets` `(N, T, 2)` int32 character spans into the context (-1
+        outside it); `null_position` `(N,)` int32; `example_index` `(N,)` int32;
+        `start_positions` and `end_positions` `(N,)` int32 (`null_position` when the answer is
+        not wholly in the window, or when the example has no answers).
 
     Example:
     ```python
-    features = build_features(train_questions, tokenizer, max_length=192, stride=96)
-    features["token_ids"].shape  # (windows, 192)
+    features = build_features(train_questions, tokenizer, token_byte_lengths(tokenizer))
+    features["token_ids"].shape  # (windows, 256)
     ```
     """
     min_window = 8
@@ -556,17 +466,18 @@ def build_features(
             f"stride must be in [1, {window_min}] so consecutive windows overlap and every "
             f"context token is covered; got {stride}"
         )
+    eot = tokenizer.token_to_id(END_OF_TEXT)
+    newline = tokenizer.encode("\n")
+    if len(newline) != 1:
+        raise ValueError("the tokenizer has no single id for a newline; it is not the course's")
     cols = collections.defaultdict(list)
-    context_cache: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    context_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for index, example in enumerate(examples):
         context = example["context"]
         if context not in context_cache:
-            ids, offsets, token_words = tokenizer.encode_words(context)
-            context_cache[context] = (ids, offsets, np.asarray(token_words, dtype=object))
-        c_ids, c_offsets, c_words = context_cache[context]
+            context_cache[context] = encode_with_offsets(context, tokenizer, byte_lengths)
+        c_ids, c_offsets = context_cache[context]  # (n,), (n, 2)
         q_ids = tokenizer.encode(example["question"])[:max_question_tokens]
-        q_words = {normalize_word(w) for w, _, _ in split_words(example["question"])}
-        q_words = {w for w in q_words if w not in STOPWORDS and w[0].isalnum()}
         window = max_length - len(q_ids) - 3
         span = None
         if example.get("answers"):
@@ -577,100 +488,87 @@ def build_features(
             e = min(s + window, len(c_ids))  # this window holds context tokens s .. e - 1
             n_ctx = e - s
             ctx = slice(first, first + n_ctx)  # where they sit in the window
-            token_ids = np.full(max_length, tokenizer.pad_id, "int32")  # (T,)
-            token_ids[0] = tokenizer.cls_id
+            null = first + n_ctx  # the closing <|endoftext|>
+            token_ids = np.full(max_length, eot, "int32")  # (T,): padding is <|endoftext|> too
             token_ids[1 : first - 1] = q_ids
-            token_ids[first - 1] = tokenizer.sep_id
+            token_ids[first - 1] = newline[0]
             token_ids[ctx] = c_ids[s:e]
-            token_ids[first + n_ctx] = tokenizer.sep_id
-            segments = np.zeros(max_length, "int32")  # (T,): [CLS], question, [SEP] are 0
-            segments[first : first + n_ctx + 1] = SEGMENT_CONTEXT  # the final [SEP] too, as BERT
-            if match_segment:
-                matched = np.fromiter((w in q_words for w in c_words[s:e]), bool, n_ctx)
-                segments[ctx][matched] = SEGMENT_MATCH
             offsets = np.full((max_length, 2), -1, "int32")  # (T, 2): characters of each token
             offsets[ctx] = c_offsets[s:e]
             mask = np.zeros(max_length, bool)  # (T,)
             mask[ctx] = True
-            mask[0] = True  # [CLS]: the label of windows that do not hold the answer
-            start_pos = end_pos = 0
+            mask[null] = True  # the label of windows that do not hold the answer
+            start_pos = end_pos = null
             if span is not None and s <= span[0] and span[1] < e:  # the whole answer is inside
                 start_pos, end_pos = first + span[0] - s, first + span[1] - s
             cols["token_ids"].append(token_ids)
-            cols["segment_ids"].append(segments)
             cols["span_mask"].append(mask)
             cols["offsets"].append(offsets)
+            cols["null_position"].append(null)
             cols["example_index"].append(index)
             cols["start_positions"].append(start_pos)
             cols["end_positions"].append(end_pos)
     if not cols:
         raise ValueError("no examples given")
-    return {k: np.asarray(v, "int32" if k not in ("span_mask",) else bool)
-            for k, v in cols.items()}
+    return {k: np.asarray(v, bool if k == "span_mask" else "int32") for k, v in cols.items()}
 
 
 _MASKED = -1e9  # the score of positions an answer may not start or end at
 
 
-@keras.saving.register_keras_serializable(package="course_lib")
-class SpanQAModel(ConfigSerialization, keras.Model):
-    """Start/end span heads on a BERT-style `TransformerEncoder`.
+class SpanQAModel(keras.Model):
+    """A start/end span head on a GPT: one Dense(2) on its hidden states.
 
-    One Dense layer maps each token's vector to two scores, start and end; positions outside
-    `span_mask` get -1e9, so the softmax over a window's positions only spreads over allowed
-    ones. Training minimises the cross-entropy of the gold start plus that of the gold end
-    (`span_loss`), as BERT does for SQuAD.
+    Every position's vector (`backbone.hidden_states`, after the final LayerNorm) is mapped to
+    two scores, start and end; positions outside `span_mask` get -1e9, so the softmax over a
+    window's positions only spreads over allowed ones. Training minimises the cross-entropy of
+    the gold start plus that of the gold end (`span_loss`), as BERT does for SQuAD. The
+    backbone's weights are trained too (full fine-tuning); the head starts random.
 
     Args:
-        config: the encoder's `EncoderConfig` (or its dict); `num_segments` must be at least 2
-            (3 with the match segment of `build_features`).
+        backbone: a `course_lib.gpt.GPT` (pretrained, or freshly built for a random start).
         **kwargs: passed to `keras.Model`.
 
     Call arguments:
-        inputs: a dict with `"token_ids"`, `"segment_ids"` and optionally `"span_mask"`
-            `(B, T)` (by default every non-padding position).
-        training: enables dropout.
+        inputs: a dict with `"token_ids"` `(B, T)` and optionally `"span_mask"` `(B, T)`
+            (by default every position is allowed).
+        training: enables the backbone's dropout.
 
     Returns:
         A dict of float32 `"start_logits"` and `"end_logits"`, each `(B, T)`.
 
     Example:
     ```python
-    model = SpanQAModel(EncoderConfig(vocab_size=8000, max_length=192, num_segments=3))
-    out = model(inputs)  # {"start_logits": (B, 192), "end_logits": (B, 192)}
+    model = SpanQAModel(load_foundation().model)
+    out = model({"token_ids": ids, "span_mask": mask})  # {"start_logits": (B, T), ...}
     ```
     """
 
-    config_class = EncoderConfig  # what from_config rebuilds
-
-    def __init__(self, config, **kwargs):
-        config = self.coerce_config(config)
-        if config.num_segments < 2:
-            raise ValueError(
-                f"num_segments is {config.num_segments}; the span model needs segment ids for "
-                "question and context: use num_segments=2 (3 with the match segment)"
+    def __init__(self, backbone, **kwargs):
+        if not hasattr(backbone, "hidden_states"):
+            raise TypeError(
+                f"the backbone must have hidden_states(token_ids) (a course_lib.gpt.GPT); got "
+                f"{type(backbone).__name__}"
             )
         super().__init__(**kwargs)
-        self.config = config
-        self.encoder = TransformerEncoder(config, dtype=self.dtype_policy, name="encoder")
+        self.backbone = backbone
         # float32 even under mixed precision: the scores feed a softmax.
         self.span_head = keras.layers.Dense(
             2, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
             dtype="float32", name="span_head",
         )
-        self.span_head.build((None, None, config.width))
+        self.span_head.build((None, None, backbone.config.width))
         self.built = True
 
     def call(self, inputs, training=None):
         token_ids = ops.convert_to_tensor(inputs["token_ids"])  # (B, T)
-        x = self.encoder({"token_ids": token_ids, "segment_ids": inputs["segment_ids"]},
-                         training=training)  # (B, T, C)
+        x = self.backbone.hidden_states(token_ids, training=training)  # (B, T, C)
         logits = self.span_head(ops.cast(x, "float32"))  # (B, T, 2)
         start_logits = logits[..., 0]  # (B, T): "the answer starts here"
         end_logits = logits[..., 1]  # (B, T): "the answer ends here"
         allowed = inputs.get("span_mask")  # (B, T) booleans, or None
         if allowed is None:
-            allowed = ops.not_equal(token_ids, self.config.pad_id)  # (B, T): every real token
+            return {"start_logits": start_logits, "end_logits": end_logits}
         penalty = (1.0 - ops.cast(allowed, "float32")) * _MASKED  # (B, T): 0 or -1e9
         return {"start_logits": start_logits + penalty,  # (B, T)
                 "end_logits": end_logits + penalty}  # (B, T)
@@ -734,22 +632,24 @@ def decode_predictions(
     """Answer texts: for each question, the best span over **all** its windows, mapped back
     to the context's characters.
 
-    A span's score is `start[i] + end[j]`; with `subtract_null` the window's `[CLS]` score
-    `start[0] + end[0]` is subtracted, so a window where the model believes the answer is
-    elsewhere (it was trained to point at `[CLS]` there) counts less. This is the "null score"
-    of BERT's SQuAD 2.0 recipe; without it, scores of different windows are compared raw, as
-    in BERT's SQuAD 1.1 recipe. A span seen in two overlapping windows is scored in both and
-    the better score kept.
+    A span's score is `start[i] + end[j]`; with `subtract_null` the window's "no answer" score
+    `start[p] + end[p]` at its `null_position` p is subtracted, so a window where the model
+    believes the answer is elsewhere (it was trained to point at p there) counts less. This is
+    the "null score" of BERT's SQuAD 2.0 recipe; without it, scores of different windows are
+    compared raw, as in BERT's SQuAD 1.1 recipe. A span seen in two overlapping windows is
+    scored in both and the better score kept.
 
     Args:
         examples: the examples `features` were built from.
-        features: `build_features` output.
+        features: `build_features` output (`offsets`, `example_index` and, with
+            `subtract_null`, `null_position`).
         start_logits, end_logits: `(N, T)` model outputs.
         max_answer_tokens: the longest span, in tokens.
-        subtract_null: subtract each window's `[CLS]` score (position 0).
+        subtract_null: subtract each window's "no answer" score.
 
     Returns:
-        question id → answer text (empty if no window allowed a span).
+        question id → answer text, stripped of surrounding whitespace (empty if no window
+        allowed a span).
 
     Example:
     ```python
@@ -766,7 +666,8 @@ def decode_predictions(
             continue
         i, j, score = found
         if subtract_null:
-            score -= float(start_logits[n, 0] + end_logits[n, 0])
+            p = int(features["null_position"][n])
+            score -= float(start_logits[n, p] + end_logits[n, p])
         index = int(features["example_index"][n])
         if index not in best or score > best[index][0]:
             best[index] = (score, int(features["offsets"][n, i, 0]),
@@ -774,5 +675,5 @@ def decode_predictions(
     out = {}
     for index, example in enumerate(examples):
         _, a, b = best.get(index, (None, 0, 0))  # no span at all: the empty answer
-        out[example["id"]] = example["context"][a:b]
+        out[example["id"]] = example["context"][a:b].strip()
     return out
