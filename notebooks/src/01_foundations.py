@@ -657,8 +657,9 @@ print(f"Keras loss equals the NumPy loss (float32 precision): "
 # Now train the full-size network. Expect a training loss that keeps falling and a
 # validation loss that stops improving after two or three epochs: from then on the network
 # memorises the training reviews, so we keep the weights of the best validation epoch. With only word counts as input, about 75% test accuracy
-# is typical for this data set; chapter 02 gets a similar number with a linear model, and
-# chapter 08 does better with a Transformer.
+# is typical for this data set. Chapter 02's linear model on TF-IDF features does a little
+# better (78%), and in chapter 08 that simple baseline stays ahead of every small neural
+# model trained on these 10,662 snippets, a Transformer encoder included.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -257,9 +257,13 @@ print(f"GPT on {len(targets):,} validation characters: loss {gpt_val_loss:.4f} n
 # %% [markdown]
 # Each step of context helps: the unigram model knows only that `e` and spaces are common; the
 # bigram model knows that `q` is followed by `u`; the trigram model spells a little. The GPT,
-# reading up to 63 characters back, beats them all, but its lead over the trigram is modest:
-# it is a small model that read its training text one and a half times (nanoGPT's larger GPU
-# configuration reaches about 1.47 nats per character, perplexity 4.3). Note also how the GPT's
+# reading up to 63 characters back, beats the three n-gram models of this table (perplexity
+# 6.65 against 7.73 for the trigram), but its lead over the trigram is modest: it is a small
+# model that read its training text one and a half times (nanoGPT's larger GPU configuration
+# reaches about 1.47 nats per character, perplexity 4.3). These n-gram models see at most two
+# characters back; a longer-context n-gram can beat this small GPT: chapter 14's 5-gram, with
+# four characters of context, scores 5.55 against the GPT's 6.37 on a slice of the same
+# validation text, and the BPE bigram below beats it too. Note also how the GPT's
 # figure depends on the *evaluation protocol*: with overlapping windows every target sees at
 # least 32 characters of context and the perplexity drops. When you compare perplexities,
 # check that they were measured the same way.
@@ -829,7 +833,8 @@ ex.check_brevity_penalty(answer)
 #   (111,488 scored characters), chapter 06's GPT (nanoGPT's CPU configuration, 2,000 steps)
 #   has a **validation loss of 1.894 nats per character, perplexity 6.65** (2.73 bits per
 #   character; 6.49 with overlapping windows), against 28.4 for the unigram, 12.0 for the
-#   bigram and 7.7 for the trigram baseline. Perplexities are per token: compare them only
+#   bigram and 7.7 for the trigram baseline (a 5-gram, chapter 14, does better than this small
+#   GPT). Perplexities are per token: compare them only
 #   under the same tokenizer, or convert to per-character (or bits per character), and measure
 #   them with the same protocol.
 # - **Accuracy, precision, recall, F1** in `course_lib.metrics` equal scikit-learn's. Macro F1

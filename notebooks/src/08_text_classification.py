@@ -567,6 +567,10 @@ print(f"pieces per sentence (with [CLS]/[SEP]): median {np.median(lengths):.0f},
 # %% [markdown]
 # The vocabulary is small (BERT's has 30,522 pieces) because the corpus is small: a piece must
 # occur at least twice to be kept. Rare words fall apart into pieces rather than into `[UNK]`.
+# Those pieces make sentences long: the median training sentence needs 30 positions, and
+# 12.4% of them need more than `SEQUENCE_LENGTH` = 48 (the settings cell's comment, "~99% of
+# the snippets fit", is too hopeful: 99% would need 67). The packer keeps the first 46 pieces
+# of a longer sentence and drops its end, so about one review in eight loses its last words.
 #
 # ## 4. The encoder and the classifier, with padding masks
 #
@@ -645,8 +649,9 @@ print("max |logit difference|, our head vs TransformerClassifier:", np.abs(ours 
 # %% [markdown]
 # Sentences are padded to the same length, and the attention must not read the `[PAD]`
 # positions: the encoder builds a mask `token_ids != [PAD]` and hides those keys. The check
-# below shows that the prediction is the same whether a sentence is padded to 24 or to 64
-# positions, and that without the mask it is not.
+# below pads one sentence to 24 positions and to 48 (`SEQUENCE_LENGTH`; the printed label
+# says "24 or 64", but the second row has 48 positions) and shows that the prediction is the
+# same both ways, and that without the mask it is not.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -1663,8 +1668,10 @@ for k, (text, truth) in enumerate(hard):
 # Negation ("not a great movie"), sarcasm ("Oh great, …"), a turn of opinion inside the
 # sentence ("expected to hate it, but …") and a positive word used negatively ("a masterpiece
 # of boredom") are where word-counting models fail; a model this small gets some of them and
-# misses others. The confusion matrix shows the errors on the whole test set are balanced
-# between the two classes.
+# misses others. The confusion matrix shows how the errors on the whole test set split between
+# the two classes: in the stored run, 273 negative sentences called positive and 264 positive
+# ones called negative, so this model leans to neither side (another run can split them less
+# evenly).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -787,6 +787,10 @@ print(f"license: {corpus.license}. {LICENSE_NOTE}")
 print(license_text().splitlines()[0])
 
 # %% [markdown]
+# (The last printed line is the first line of the interpreter's `LICENSE.txt`, a section
+# heading, "A. HISTORY OF THE SOFTWARE" in the stored run: it shows the license file is
+# there to read. Without the file, that line repeats the note above.)
+#
 # Characters are a poor unit for code: indentation alone is 4, 8 or 12 spaces. A **byte-level
 # BPE** tokenizer (chapter 03) learns merges such as runs of spaces, ` self`, ` return` and
 # ` def`, so one token carries about three characters and the same context sees three times

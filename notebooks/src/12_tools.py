@@ -715,7 +715,7 @@ print("control, add-0.5 instead of add-1 differs:",
 # |---|---|---|
 # | TensorFlow, Keras, PyTorch, JAX | nothing (datasets in `tf.keras.datasets` or `torchvision` download when you ask for them) | pinned wheels in `requirements.txt`; the course's data come from its own registry |
 # | Hugging Face Transformers | model weights and tokenizers from the Hub (`from_pretrained`: hundreds of MB to many GB); datasets from the Hub | not used: the course trains its own small models; architectures come from configurations, as the `GPT2Backbone` above, with nothing downloaded |
-# | keras-hub | `from_preset(...)` downloads weights and vocabularies (from Kaggle or the Hub) | never called: tokenizers are trained locally (chapter 03, 09), models are built from configurations |
+# | keras-hub | `from_preset(...)` downloads weights and vocabularies (from Kaggle or the Hub) | called in two places only: chapter 08 loads BERT-tiny presets when Kaggle is reachable (and skips that cell offline), chapter 15 loads a Gemma 3 preset (which needs a Kaggle account and the accepted Gemma license, or a preset folder on disk); everywhere else tokenizers are trained locally (chapter 03, 09) and models are built from configurations |
 # | spaCy | trained pipelines (`python -m spacy download en_core_web_sm`, about 12 MB; the larger ones hundreds of MB) | not used; `spacy.blank("en")` would give its rule-based tokenizer offline |
 # | NLTK | data packages via `nltk.download(...)`: Punkt (needed by `word_tokenize` and `sent_tokenize`), stop words, WordNet, corpora | only what needs no data: Treebank/regexp tokenizers, BLEU, `nltk.lm`, `nltk.util.ngrams` |
 # | sacrebleu | WMT test sets, only when asked for with `-t` | hypotheses and references are passed in directly |
@@ -724,7 +724,9 @@ print("control, add-0.5 instead of add-1 differs:",
 # A course that must work offline, in a classroom or on a cluster without internet, has three
 # options: mirror the files (what `COURSE_DATA_DIR` does), pre-fetch them into a cache
 # (`python -m course_lib.data download`), or avoid them (what the course does for pretrained
-# weights, at the price of models that are small and trained for minutes).
+# weights in its main line, at the price of models that are small and trained for minutes;
+# the two `from_preset` calls above are the exceptions, and each says so and carries on, or
+# reads a local folder, when the hub cannot be reached).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

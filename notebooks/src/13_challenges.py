@@ -501,9 +501,9 @@ for name, p in [("chapter 06 (nanoGPT-CPU)", cpu_config.num_parameters()),
 # %% [markdown]
 # A 7-billion-parameter model needs 104 GiB for its training state alone in float32, more than
 # any single consumer GPU holds, before any activation. That is why large models are trained
-# sharded over many accelerators (ZeRO, FSDP), and why the adapters of chapter 08 (train a
-# little, freeze the rest) exist. Inference needs only the weights: 26 GiB in float32, 13 in
-# 16-bit, 6.5 in int8 (part 2.2).
+# sharded over many accelerators (ZeRO, FSDP), and why adapters such as the LoRA adapters of
+# chapter 15 (train a little, freeze the rest) exist. Inference needs only the weights:
+# 26 GiB in float32, 13 in 16-bit, 6.5 in int8 (part 2.2).
 #
 # ### 1.3 Mixed precision on this machine
 #
@@ -571,7 +571,8 @@ print(f"a 512 x 512 float32 matmul runs at {matmul_peak / 1e9:.1f} GFLOP/s here"
 # %% [markdown]
 # Whether bfloat16 helps on a CPU depends on the chip: CPUs with bfloat16 matrix
 # instructions (AVX-512 BF16, AMX) run it faster, others convert back and forth and run it
-# slower. The stored run's numbers above are for its CPU only. On a GPU with tensor cores
+# slower. The stored run's numbers above are for its CPU only (there bfloat16 steps took 0.86
+# of the float32 time). On a GPU with tensor cores
 # the same switch typically gives 2-3× faster steps and halves the activation memory, which is
 # why chapter 00 picks a mixed policy whenever a GPU is present. Either way the training
 # *state* grows (18 instead of 16 bytes per parameter): mixed precision saves activation
@@ -783,12 +784,12 @@ measured = runs[-1]["step_seconds"] / runs[0]["step_seconds"]
 print(f"\nlargest / smallest model: {predicted:.1f}x the FLOPs, {measured:.1f}x the time per step")
 
 # %% [markdown]
-# In the stored run the time per step followed the FLOP count: the largest model needs 47×
-# the FLOPs of the smallest per step and took 55× the time, and every model ran at 13-26% of
-# what one large matmul reaches on this machine. A caveat: the run shared its 2 cores with
-# other jobs (a load average near 12), so single timings are noisy; rerun the cell on an idle
-# machine for clean numbers. Expect the smallest models to fall further behind there: each
-# operation has a fixed cost (launching it, moving its data) that a tiny matmul cannot hide.
+# In the stored run the time per step grew with the FLOP count, but more slowly: the largest
+# model needs 47× the FLOPs of the smallest per step and took 24× the time. The reason is in
+# the last column: the smallest model ran at only 13% of what one large matmul reaches on this
+# machine, the other four at 20-26%. Each operation has a fixed cost (launching it, moving its
+# data) that a tiny matmul cannot hide, so the smallest models use the hardware worst. Single
+# timings also vary with whatever else the machine is doing; rerun the cell to see how much.
 # So **FLOPs predict time for models large enough to keep the hardware busy**; in that regime
 # (every real LLM) the 6·N·D rule plus the rate the hardware sustains (typically 30-50% of its
 # peak on GPUs, the "model FLOPs utilisation") gives the training time.
@@ -1502,7 +1503,8 @@ def p_positive(sentences):
 
 # %% [markdown]
 # A test accuracy of 0.70 is what frozen 50-d vectors and a few epochs allow on this data set
-# (fine-tuned BERT reaches the high 80s, chapter 08). Now the probe: neutral sentences with a
+# (on chapter 08's test split of the same data set, its classifiers trained end to end reach
+# 73-77%, and TF-IDF with logistic regression 78%). Now the probe: neutral sentences with a
 # name in them, the same sentences for every name, and the classifier's probability that the
 # sentence is positive. Since nothing but the name changes, any difference between the groups
 # is the model's. The p-value shuffles the names between the groups: how often would a random
@@ -2119,7 +2121,7 @@ display(Markdown(
 
 # %% [markdown]
 # **What a laptop run can and cannot show.** These are small models trained for minutes, so the
-# numbers are about mechanisms, not about frontier systems: the scaling exponent of a 300-step
+# numbers are about mechanisms, not about frontier systems: the scaling exponent of a 250-step
 # study is not Kaplan's, the distilled student is a 0.1-million-parameter model, and a probe
 # with a dozen names detects only large effects. What carries over is the method: count the
 # compute before you spend it, measure what compression costs, test the associations a model
