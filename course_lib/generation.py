@@ -3,7 +3,8 @@
 - `sample_next` (with `top_k_filter`, `top_p_filter`): one token from one row of logits:
   greedy, temperature, top-k, nucleus.
 - `sample_batch`: a continuation for each of B prompts, one batched forward pass per step;
-  `generate` is its one-prompt case, `generate_text` wraps it with a tokenizer.
+  `generate` is its one-prompt case, `generate_text` wraps it with a tokenizer. The first two
+  take an `on_token` callback that sees each token as soon as it is sampled, to stream text.
 - `beam_search`: the `beam_width` most likely continuations, ranked by
   `length_normalized_score`.
 - `token_log_probs` / `perplexity`: how likely a model finds a given text.
@@ -480,6 +481,7 @@ def sample_batch(
     shift=None,
     jit_compile=False,
     batch_size=None,
+    on_token=None,
 ):
     """Samples a continuation of each prompt, all rows in one batched forward pass per step.
 
@@ -507,6 +509,12 @@ def sample_batch(
             eagerly (only for a handful of steps).
         batch_size: rows per forward pass (None = all at once); many sources decode in
             batches of this size.
+        on_token: None, or a function called after every decoding step, as soon as the step's
+            tokens are sampled, with a list of B entries: row `i`'s new token id (an int), or
+            None where row `i` added nothing at this step (it already ended at `stop_token`,
+            or it sits in another batch of `batch_size` rows). Row `i`'s ints, in order, are
+            exactly its returned list, so a caller can stream them. An exception it raises
+            stops the decoding and propagates.
 
     Returns:
         A list of B lists of new token ids, each ending at its first `stop_token`.
@@ -517,6 +525,8 @@ def sample_batch(
     samples = sample_batch(model, prompts, 200, temperature=0.8, top_p=0.9, seed=0)
     translations = sample_batch(seq2seq, [start_id], 20, source_ids=source_ids,
                                 temperature=0, stop_token=end_id)
+    # Watch all rows grow, one step at a time:
+    sample_batch(model, prompts, 50, seed=0, on_token=lambda step: print(step))
     ```
     """
     prompts, source_ids, shift = _setup(model, prompts, max_new_tokens, source_ids, shift)
@@ -539,6 +549,15 @@ def sample_batch(
                             rng=rngs[lo + b]) if b < hi - lo else 0
                 for b in range(size)
             ])
+            if on_token is not None:
+                # A row that already ended keeps running in the batch, but what it samples
+                # is cut from its result, so it is not reported either.
+                ended = (np.any(new[: hi - lo] == stop_token, axis=1) if stop_token is not None
+                         else np.zeros(hi - lo, dtype=bool))
+                step_tokens = [None] * count
+                for b in np.flatnonzero(~ended):
+                    step_tokens[lo + b] = int(tokens[b])
+                on_token(step_tokens)
             new = np.concatenate([new, tokens[:, None]], axis=1)
             if step == max_new_tokens - 1 or (
                 stop_token is not None and np.all(np.any(new[: hi - lo] == stop_token, axis=1))
@@ -567,6 +586,7 @@ def generate(
     stop_token=None,
     shift=None,
     jit_compile=True,
+    on_token=None,
 ):
     """Generates tokens after one prompt and returns the new tokens only.
 
@@ -594,6 +614,10 @@ def generate(
             cannot compile. XLA costs a few seconds of compiling once per model and roughly
             doubles cached tokens/s on a 2-core CPU (see benchmarks/generation_cache.py); pass
             False for a short run on a CPU.
+        on_token: None, or a function called with each new token id (an int) as soon as it is
+            sampled, before the next decoding step: the same ids, in the same order, as the
+            returned list (`stop_token` included), so a caller can stream the text as it
+            grows. An exception it raises stops the decoding and propagates.
 
     Returns:
         A list of `max_new_tokens` ints (fewer if `stop_token` came up).
@@ -601,13 +625,24 @@ def generate(
     Example:
     ```python
     new_ids = generate(model, [0], 100, temperature=0.8, top_k=10, seed=1)
+    # Streaming: show the text so far after each token (decoding the whole reply each time
+    # keeps a character split across two BPE tokens intact).
+    so_far = []
+
+    def show(token_id):
+        so_far.append(token_id)
+        print(tokenizer.decode(so_far))
+
+    new_ids = generate(model, prompt_ids, 100, seed=1, stop_token=eot_id, on_token=show)
     ```
     """
     prompt = _prompt_list(prompt_ids, model.config.vocab_size)
+    # One row never outlives its stop token inside the loop, so its entry is always an int.
+    per_step = None if on_token is None else (lambda step_tokens: on_token(step_tokens[0]))
     return sample_batch(
         model, [prompt], max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
         seed=seed, stop_token=stop_token, use_cache=use_cache, shift=shift,
-        jit_compile=bool(jit_compile),
+        jit_compile=bool(jit_compile), on_token=per_step,
     )[0]
 
 

@@ -81,7 +81,9 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def estimate_training_memory(config, batch_size, *, mixed_precision=None, optimizer="adamw"):
+def estimate_training_memory(
+    config, batch_size, *, mixed_precision=None, optimizer="adamw", trainable_parameters=None
+):
     """Estimates the memory one training step of a GPT needs, part by part, in bytes.
 
     Args:
@@ -93,6 +95,10 @@ def estimate_training_memory(config, batch_size, *, mixed_precision=None, optimi
             course's GPT keeps in float32.
         optimizer: ``"adamw"``/``"adam"`` (two float32 moments per weight), ``"lion"`` or
             ``"momentum"`` (one), ``"sgd"`` (none).
+        trainable_parameters: how many weights are trained, when not all are (``None``: all).
+            Gradients and optimizer state exist only for these, as with LoRA adapters or a
+            frozen body; the frozen weights still take their ``parameters`` bytes, and
+            activations are stored either way, because the gradient flows back through them.
 
     Returns:
         A dict of byte counts (ints): ``parameters``, ``gradients``, ``optimizer_state``,
@@ -100,7 +106,7 @@ def estimate_training_memory(config, batch_size, *, mixed_precision=None, optimi
         ``activations_per_layer`` (one Transformer block), ``attention_per_layer`` (its
         attention matrices, included in the previous), ``head`` (final LayerNorm, logits and
         loss), ``activations`` (all layers plus the head) and ``total``; and
-        ``num_parameters`` and ``batch_size``.
+        ``num_parameters``, ``trainable_parameters`` and ``batch_size``.
 
     Example:
 
@@ -133,6 +139,16 @@ def estimate_training_memory(config, batch_size, *, mixed_precision=None, optimi
         config.vocab_size,
     )
     p = config.num_parameters()
+    if trainable_parameters is None:
+        trained = p
+    elif (isinstance(trainable_parameters, bool) or not isinstance(trainable_parameters, int)
+          or not 0 <= trainable_parameters <= p):
+        raise ValueError(
+            f"trainable_parameters must be an int between 0 and the model's {p:,} parameters "
+            f"(None for all), got {trainable_parameters!r}"
+        )
+    else:
+        trained = trainable_parameters
 
     btc = b * t * c
     attention_matrix = b * h * t * t  # elements of one (B, H, T, T) tensor
@@ -143,8 +159,8 @@ def estimate_training_memory(config, batch_size, *, mixed_precision=None, optimi
 
     parts = {
         "parameters": 4 * p,
-        "gradients": 4 * p,
-        "optimizer_state": OPTIMIZER_SLOTS[optimizer] * 4 * p,
+        "gradients": 4 * trained,
+        "optimizer_state": OPTIMIZER_SLOTS[optimizer] * 4 * trained,
         "weight_copies": 2 * p if mixed else 0,
         "activations": activations,
     }
@@ -155,6 +171,7 @@ def estimate_training_memory(config, batch_size, *, mixed_precision=None, optimi
         "head": head,
         "total": sum(parts.values()),
         "num_parameters": p,
+        "trainable_parameters": trained,
         "batch_size": batch_size,
     }
 
