@@ -265,3 +265,23 @@ def test_update_readme_replaces_only_the_marked_block(env, tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="results:start"):
         runner.update_readme("cpu", readme)
+
+
+def test_strip_noise_drops_stderr_and_replaces_a_widget_repr():
+    import nbformat
+
+    from course_lib.tooling import runner
+
+    widget = nbformat.v4.new_output("display_data", data={
+        runner.WIDGET_MIME: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+        "text/plain": "VBox(children=(HTML(value='<div ...'),))"})
+    plain = nbformat.v4.new_output("display_data", data={"text/plain": "a table"})
+    noise = nbformat.v4.new_output("stream", name="stderr", text="W0000 oneDNN\n")
+    cell = nbformat.v4.new_code_cell("window", execution_count=1, outputs=[widget, plain, noise])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    runner.strip_noise(nb)
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 2
+    assert outputs[0]["data"]["text/plain"] == runner.WIDGET_TEXT
+    assert outputs[0]["data"][runner.WIDGET_MIME]["model_id"] == "abc"
+    assert outputs[1]["data"]["text/plain"] == "a table"

@@ -12,15 +12,20 @@ use, as in Raschka's ``llms_from_scratch.chNN``. Edit the notebook source, never
   splits.
 - ``ch08_text_classification``: WordPiece for the classifier, the classification and masked-LM
   heads, pretraining, fine-tuning and prediction.
-- ``ch09_generation_and_dialogue``: the chat format and history truncation, the code corpus.
+- ``ch09_generation_and_dialogue``: the chat format and history truncation, the code corpus,
+  bits per byte of a text under a model.
 - ``ch10_translation_and_summarization``: sentence-pair pipelines and training for the
   encoder-decoder; extractive summarization baselines.
-- ``ch11_question_answering``: the SQuAD metric, WordPiece with offsets, stride windows, the
-  span head and its decoding, a lexical baseline.
+- ``ch11_question_answering``: the SQuAD metric, BPE tokens with character offsets, stride
+  windows, a span head on the foundation GPT and its decoding, a lexical baseline.
 - ``ch12_tools``: the course GPT under another Keras backend, in a subprocess.
 - ``ch13_challenges``: FLOP and memory counts with power-law fits, knowledge distillation, WEAT
   and template probes, integrated gradients and controlled generation.
 - ``ch14_faq``: 6·N·D training-time estimates and loss-curve diagnoses.
+- ``ch15_instruction_tuning``: the chat template and a grown vocabulary, answer-only loss
+  masking, a sentiment judge, LoRA with Keras's ``enable_lora``, keras-hub's Gemma path.
+- ``ch16_preference_tuning``: sequence log-probabilities, the DPO loss and its Keras
+  objective, a streaming chat window.
 
 Nothing in the core of ``course_lib`` imports from here: a chapter module may import the core
 and the modules of earlier chapters, never the other way round.

@@ -304,11 +304,17 @@ def other_cpu_share(busy_before, busy_after, own_seconds, wall_s, cores) -> floa
 # --------------------------------------------------------------------------------------------
 
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_TEXT = "An interactive widget: run this cell in JupyterLab to use it."
+
+
 def strip_noise(nb) -> None:
     """Removes stderr streams and per-run metadata from a notebook's outputs, in place.
 
     TensorFlow and friends write log lines to stderr; stored, they would hide what a cell
-    prints on purpose and make nbval comparisons machine-dependent.
+    prints on purpose and make nbval comparisons machine-dependent. An ipywidgets widget is
+    stored with a Python repr as its text fallback (``VBox(children=...)``), which is what a
+    reader without a running kernel would see; it becomes one plain sentence instead.
     """
     for c in nb.cells:
         c.metadata.pop("execution", None)
@@ -317,6 +323,10 @@ def strip_noise(nb) -> None:
         c.outputs = [
             o for o in c.outputs if not (o.output_type == "stream" and o.name == "stderr")
         ]
+        for o in c.outputs:
+            data = o.get("data", {})
+            if WIDGET_MIME in data:
+                data["text/plain"] = WIDGET_TEXT
 
 
 @dataclass
