@@ -11,6 +11,11 @@ A second test presents chapter 00 as a live slideshow with RISE (``jupyterlab-ri
 instructor does from ``make lab``: the deck is built from the cells' slide metadata, and its
 cells stay live (they run in the notebook's kernel).
 
+A third test chats: a throwaway notebook, written at test time into a temporary folder that
+the server serves, builds a tiny GPT and tokenizer and displays ``chat_window``; in the browser
+it runs all cells, types a message, clicks Send, and waits for the bot's reply to stream into
+the transcript.
+
 Without Chromium this test skips with a message naming ``make browser``; under ``make test``
 (``COURSE_BROWSER_TESTS=required``) it fails instead.
 """
@@ -90,16 +95,17 @@ def _digest(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _jupyterlab(tmp_path):
+def _jupyterlab(tmp_path, notebook_dir="notebooks"):
     """Starts ``jupyter lab`` as ``make lab`` does, with private settings (autosave off, every
-    cell rendered); yields ``(base_url, token)`` and stops it afterwards."""
+    cell rendered), serving ``notebook_dir`` (relative to the repository, or absolute); yields
+    ``(base_url, token)`` and stops it afterwards."""
     for plugin, value in (("docmanager-extension/plugin", {"autosave": False}),
                           ("notebook-extension/tracker", {"windowingMode": "none"})):
         f = tmp_path / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(value))
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [str(JUPYTER), "lab", "--notebook-dir=notebooks", "--no-browser",
+    cmd = [str(JUPYTER), "lab", f"--notebook-dir={notebook_dir}", "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
            "--ServerApp.open_browser=False",
@@ -132,6 +138,16 @@ def _jupyterlab(tmp_path):
     assert proc.returncode is not None
 
 
+def _run_all_cells(page):
+    """Waits for the notebook's kernel, then runs every cell with *Run → Run All Cells*."""
+    # The kernel must be connected before Run All (the execution indicator says "idle" before
+    # a kernel exists); the status bar names it once it is.
+    page.locator(".jp-StatusBar-Widget").filter(
+        has_text=re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
+    page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
 def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
     chromium = require_chromium()
     from playwright.sync_api import sync_playwright
@@ -147,12 +163,7 @@ def test_chapter_00_runs_all_cells_in_jupyterlab(tmp_path):
             page.goto(f"{base}/lab/tree/00_welcome.ipynb?token={token}")
             panel = page.locator(".jp-NotebookPanel").first
             panel.wait_for(state="visible")
-            # The kernel must be connected before Run All (the execution indicator says
-            # "idle" before a kernel exists); the status bar names it once it is.
-            page.locator(".jp-StatusBar-Widget").filter(
-                has_text=re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
-            page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _run_all_cells(page)
 
             # The environment table, printed by this run (stored outputs say "cpu").
             table = panel.locator(".jp-OutputArea-output").filter(
@@ -209,4 +220,92 @@ def test_rise_presents_a_chapter_as_a_live_slideshow(tmp_path):
             page.screenshot(path=str(shot))
             browser.close()
     assert _digest(NOTEBOOK) == before
+    assert shot.stat().st_size > 10_000
+
+
+CHAT_CELLS = [
+    "from course_lib.chapters.ch16_preference_tuning import chat_window",
+    # A tiny untrained GPT: its replies are noise, but they stream like a trained one's.
+    """import keras
+from course_lib.chapters.ch09_generation_and_dialogue import SPECIAL_TOKENS
+from course_lib.gpt import GPT, GPTConfig
+from course_lib.tokenizers import BPETokenizer
+
+text = "do you like football? yes i do, i like tennis too. what about you? " * 20
+tokenizer = BPETokenizer.from_text(text, 300, special_tokens=SPECIAL_TOKENS)
+keras.utils.set_random_seed(0)
+model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, context_length=32, num_layers=1,
+                      num_heads=2, width=16))""",
+    "window = chat_window(model, tokenizer, max_new_tokens=12, seed=3, greeting='Hello!')\n"
+    "window",
+]
+CHAT_MESSAGE = "Do you like <b>football</b>?"  # markup that must show as text
+
+
+def test_chat_window_streams_a_reply_in_jupyterlab(tmp_path):
+    chromium = require_chromium()
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    # A throwaway notebook in a folder of its own, served by its own server: nothing tracked
+    # is written, and the file goes with tmp_path.
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in CHAT_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(notebook, folder / "chat.ipynb")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "lab_chat_window.png"
+    with _jupyterlab(tmp_path, notebook_dir=folder) as (base, token), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(120_000)
+            page.goto(f"{base}/lab/tree/chat.ipynb?token={token}")
+            panel = page.locator(".jp-NotebookPanel").first
+            panel.wait_for(state="visible")
+            _run_all_cells(page)
+
+            transcript = panel.locator(".chat-transcript")
+            transcript.wait_for(state="visible", timeout=RUN_TIMEOUT)
+            assert "Hello!" in transcript.text_content()
+            # Every version of the bot's line the page shows, to see the reply stream in (the
+            # transcript is re-rendered on each token, so its new nodes are each version).
+            page.evaluate("""() => {
+              window.__botLines = [];
+              const root = document.querySelector('.jp-NotebookPanel .chat-transcript')
+                .parentElement;
+              new MutationObserver(records => { for (const r of records)
+                for (const n of r.addedNodes) if (n.querySelectorAll) {
+                  const bots = n.querySelectorAll('.chat-bot');
+                  if (bots.length > 1) window.__botLines.push(bots[bots.length - 1].textContent);
+                } }).observe(root, {childList: true, subtree: true});
+            }""")
+            box = panel.locator(".widget-text input")
+            box.fill(CHAT_MESSAGE)
+            panel.locator("button.widget-button", has_text="Send").click()
+
+            # Done when a second bot line (after the greeting) has text and no cursor.
+            page.wait_for_function(
+                """() => { const t = document.querySelector('.jp-NotebookPanel .chat-transcript');
+                  const bots = t ? t.querySelectorAll('.chat-bot') : [];
+                  if (bots.length < 2) return false;
+                  const last = bots[bots.length - 1];
+                  return !last.textContent.includes('\u258c')
+                    && last.querySelector('.chat-text').textContent.trim().length > 0; }""",
+                timeout=60_000)
+            users = transcript.locator(".chat-user .chat-text")
+            assert users.count() == 1 and users.first.text_content() == CHAT_MESSAGE
+            reply = transcript.locator(".chat-bot .chat-text").last.text_content()
+            assert reply.strip(), "the bot's reply is empty"
+            assert box.input_value() == ""  # cleared for the next message
+            lines = page.evaluate("window.__botLines")
+            assert any("\u258c" in line for line in lines), f"no streaming seen: {lines}"
+            assert "Traceback (most recent call last)" not in panel.text_content()
+        finally:
+            page.screenshot(path=str(shot))
+            browser.close()
+    assert not (REPO / "notebooks" / "chat.ipynb").exists()
     assert shot.stat().st_size > 10_000

@@ -37,8 +37,10 @@ print(f"course_lib {course_lib.__version__}, seed {seed}, profile {profile} ({pr
 # %% [markdown]
 # ## 1. The course map
 #
-# The source document has nine sections; the course has fifteen chapters. The table says which
-# document sections (§) each chapter mirrors and what you build there.
+# The source document has nine sections; the course has seventeen chapters: fifteen that
+# follow the document, and two that follow a model past pretraining, to an assistant (the
+# stages every current course on LLMs teaches, and the document's §8 points to). The table
+# says which document sections (§) each chapter mirrors and what you build there.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -84,6 +86,12 @@ COURSE_MAP = [
      "small experiments."),
     ("14_faq", "9",
      "Answer the document's FAQ with evidence from the earlier chapters."),
+    ("15_instruction_tuning", "3.2, 6, 8",
+     "Turn the course foundation model into an assistant: a chat template, training on "
+     "answers only, LoRA against full fine-tuning, and the same recipe on Gemma with keras-hub."),
+    ("16_preference_tuning", "8",
+     "Teach the assistant a preference with DPO, measure the gain and its price, and chat "
+     "with it in a window that streams its replies."),
 ]
 
 rows = ["| Chapter | § | What you build |", "|---|---|---|"]
