@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.generation import generate, token_log_probs
-from course_lib.pretraining import bits_per_byte
+from course_lib.metrics import bits_per_unit
 
 LICENSE = "PSF-2.0"
 LICENSE_NOTE = (
@@ -493,7 +493,8 @@ def text_bits_per_byte(model, token_ids, num_bytes, *, batch_size=32, jit_compil
 
     Every token of each sequence but its first is scored with
     `course_lib.generation.token_log_probs`; their negative log-likelihoods are summed and
-    converted with `course_lib.pretraining.bits_per_byte`. A loss per token depends on how
+    divided by the text's bytes and by ln 2 (`course_lib.metrics.bits_per_unit`, the formula of
+    `course_lib.pretraining.bits_per_byte`). A loss per token depends on how
     much text a token holds; per byte it does not, so a character model and a BPE model that
     read the same text compare.
 
@@ -527,7 +528,7 @@ def text_bits_per_byte(model, token_ids, num_bytes, *, batch_size=32, jit_compil
         raise ValueError("no token to score: each sequence needs at least 2 tokens")
     nats = float(-scored.sum())  # the total surprise over the text, in nats
     return {
-        "bits_per_byte": bits_per_byte(nats / scored.size, scored.size, int(num_bytes)),
+        "bits_per_byte": bits_per_unit(nats, int(num_bytes)),  # nats / (bytes · ln 2)
         "nats_per_token": nats / scored.size,
         "tokens": int(scored.size),
         "bytes": int(num_bytes),

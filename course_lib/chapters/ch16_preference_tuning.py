@@ -70,7 +70,8 @@ def dpo_loss(policy_chosen, policy_rejected, reference_chosen, reference_rejecte
         beta: β > 0.
 
     Returns:
-        A scalar tensor: mean of −log σ(β[(π_θ(y_w) − π_ref(y_w)) − (π_θ(y_l) − π_ref(y_l))]).
+        A scalar tensor: the mean over pairs of
+        −log σ(β[(log π_θ(y_w) − log π_ref(y_w)) − (log π_θ(y_l) − log π_ref(y_l))]).
 
     Example:
 

@@ -71,9 +71,9 @@ print(f"seed {SEED}, profile {profile} ({profile.source}), Keras {keras.__versio
 
 # %%
 PAIRS = profile.pick(smoke=16, cpu=768, gpu=3072)  # preference pairs to train on
-BETA = 0.1  # DPO's β: how far from the reference the policy may move (Rafailov et al.: 0.1-0.5)
+BETA = 0.1  # DPO's β, the KL penalty's strength in its objective (Rafailov et al.: 0.1-0.5)
 BATCH = profile.pick(smoke=4, cpu=16, gpu=32)  # pairs per step
-EPOCHS = profile.pick(smoke=1, cpu=2, gpu=2)  # passes over the pairs: 96 steps at cpu
+EPOCHS = profile.pick(smoke=1, cpu=2, gpu=2)  # passes over the pairs: ~76 steps at cpu
 LEARNING_RATE = 5e-5  # small: DPO starts from a good model and should move it a little
 MAX_ANSWER = 48  # tokens per review; rt-polarity reviews average about 25
 TEMPERATURE = 1.0  # sample from the model's own distribution: the KL estimate below needs it
@@ -163,6 +163,12 @@ for text, reward in zip(texts, rewards, strict=True):
 # instruction-tuned model, and the judge's verdict. The review with the higher reward is
 # **chosen** (y_w, "winner"), the other **rejected** (y_l). Pairs whose two rewards are within
 # 0.05 of each other say little and are dropped, as near-ties in human data often are.
+#
+# Expect the reviews to read as near-random text: chapter 15's model learned the format and
+# some sentiment words, not the language. The judge decides on single words, so a pair is
+# often won by one word such as "positive" or "film". We sample at temperature 1 here and in
+# section 6 because the KL estimate of section 6 needs samples from the model's own
+# distribution.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -189,7 +195,8 @@ for p in pairs[:3]:
 # DPO starts from the RLHF objective (maximise the reward, minus β times the KL divergence
 # from the reference) and shows that its optimum can be written with the policy itself as
 # the reward model: the **implicit reward** of an answer is
-# $r_\theta(x, y) = \beta \log \frac{\pi_\theta(y \mid x)}{\pi_\text{ref}(y \mid x)}$. Plugging
+# $r_\theta(x, y) = \beta \log \frac{\pi_\theta(y \mid x)}{\pi_\text{ref}(y \mid x)}$ (plus a
+# term β log Z(x) that depends only on the prompt and cancels in a difference). Plugging
 # this into the Bradley-Terry model of preferences, $P(y_w \succ y_l) = \sigma(r(y_w) - r(y_l))$,
 # and maximising the likelihood of the observed preferences gives the loss
 #
@@ -197,9 +204,12 @@ for p in pairs[:3]:
 #
 # where $\log \pi(y \mid x)$ is the sum of the log-probabilities of the answer's tokens given
 # the prompt and the tokens before. The loss falls when the policy raises the chosen answer's
-# probability *relative to the reference* more than the rejected one's. Because both are
-# measured against the reference, the policy gains nothing by moving far from it in
-# directions the preferences do not ask for; β sets how strongly that is held.
+# probability *relative to the reference* more than the rejected one's. β is the strength of
+# the KL penalty in the objective DPO was derived from: at the loss's optimum, a small β
+# allows a policy far from the reference, a large β keeps it close. Along the way nothing
+# holds the policy back: the loss sees only the *difference* between the two answers'
+# log-ratios, so changes that both answers share, or that touch text outside the pairs (a
+# longer review, say), cost nothing. Section 6 measures how far the policy really moved.
 #
 # In code: `sequence_log_probs` is the log-probability of each answer (prompt tokens weighted
 # 0, as in chapter 15), `dpo_loss` the formula, and `DPOObjective` a Keras model whose output
@@ -277,7 +287,8 @@ def dpo_loss(policy_chosen, policy_rejected, reference_chosen, reference_rejecte
         beta: β > 0.
 
     Returns:
-        A scalar tensor: mean of −log σ(β[(π_θ(y_w) − π_ref(y_w)) − (π_θ(y_l) − π_ref(y_l))]).
+        A scalar tensor: the mean over pairs of
+        −log σ(β[(log π_θ(y_w) − log π_ref(y_w)) − (log π_θ(y_l) − log π_ref(y_l))]).
 
     Example:
 
@@ -424,12 +435,15 @@ print(f"held-out pairs: DPO loss {before['loss']:.3f} -> {after['loss']:.3f}; pr
 #
 # - **reward**: the judge's mean P(positive), and the share of reviews it calls positive;
 # - **win rate**: review i of the DPO model against review i of the reference for the same
-#   prompt, won when the judge gives it the higher reward (ties count half);
+#   prompt, won when the judge gives it the higher reward (ties count half). It uses the same
+#   judge the policy was trained against, so it restates the reward rather than confirming it;
+#   in practice win rates come from people or from a separate judge;
 # - **KL divergence** from the reference, KL(π_θ ‖ π_ref) = E_{y∼π_θ}[log π_θ(y|x) − log
 #   π_ref(y|x)], estimated by averaging that difference over the policy's own samples (in nats
 #   per review; it is 0 for the reference itself);
-# - **fluency**: the perplexity of the reviews under the reference model: how surprising the
-#   new writing is to the model it came from (rising perplexity means stranger text);
+# - **how unusual the text looks to the reference**: the perplexity of the reviews under the
+#   reference model. It is our only view of fluency, and a partial one: it rises with the KL
+#   by construction, and the reference itself writes poorly;
 # - **length** and **repetition** (the share of repeated 4-word sequences), where reward
 #   hacking usually shows first.
 
@@ -744,29 +758,37 @@ for k, message in enumerate(["Can you recommend a good movie?", "What do you lik
 # %% [markdown]
 # ## 8. What this run shows, honestly
 #
-# - **The preference was learned.** On prompts it never trained on, the DPO model's reviews
+# - **The judge's reward went up.** On prompts it never trained on, the DPO model's reviews
 #   get a mean judge reward of 0.60 against 0.46, the judge calls 66% of them positive against
-#   44%, and in head-to-head comparisons with the instruction-tuned model (same prompt, same
-#   seed) it wins 66% [60%, 72%]. On the held-out *pairs* the DPO loss moved only from 0.693
-#   to 0.683 and the policy ranks 56% of them as the judge did: 76 small steps at a small
-#   learning rate shift the model's samples more than its ranking of any one pair.
-# - **The price is visible.** The policy moved 6.2 nats per review away from the reference
-#   (KL), and its reviews became stranger to the model they came from: perplexity under the
-#   reference rose from 126 to 210. They also grew longer (27 → 40 tokens).
-# - **And it is reward hacking.** The judge is a linear model over words, and the words that
-#   rose are its favourites, not better praise: "and", the judge's single most positive
-#   feature (weight +5.0, rank 0 in the table), went from 24% to 54% of the reviews,
-#   "with" and "of" doubled, and longer reviews hold more such words. The reviews read no better
-#   (they were barely English before and are no more so after). The control prompt shows the
-#   other side: asked for a *negative* review, the DPO model writes one the judge calls
-#   positive 78% of the time, against 55% before. It learned "sound positive to this judge",
-#   not "write what was asked, well".
+#   44%, and review for review (same prompt, same seed) it beats the instruction-tuned model
+#   66% [60%, 72%] of the time. These three figures are one measurement, by the judge that was
+#   optimised, seen three ways.
+# - **The policy moved much further than its loss did.** On the held-out pairs the DPO loss
+#   moved only from 0.693 to 0.683 (z ≈ 0.02 on average; before training z is 0 for every
+#   pair, so the "accuracy" of 0.42 then is rounding noise, and 0.56 after is within chance
+#   for 64 pairs). Yet its samples are 6.2 nats per review away from the reference (KL), and
+#   50% longer (27 → 40 tokens; many now end at the 48-token limit, so the true change is
+#   larger). This is the point of section 4: the loss only compares the two answers of a
+#   pair, so whatever it changes in both, or outside them, it changes for free.
+# - **Its text looks stranger to the reference** (perplexity 126 → 210); part of that rise
+#   is the KL itself, so read it as "moved far", not as a separate measure of quality.
+# - **Consistent with exploiting the judge.** The judge is a linear model over words and word
+#   pairs. "and", its single most positive feature (weight +5.0, first of 24,172 in the
+#   table's ranking, counted from 0), went from 24% to 54% of the reviews, and "with" (rank
+#   28) and "of" (181) doubled; but longer reviews use every common word more often, and
+#   neutral words ("the", "be", "his") rose too, so the table is a hint, not proof. The
+#   reviews read no better (they were barely English before). Asked for a *negative* review,
+#   the DPO model writes one the judge calls positive 78% of the time (64 samples), against
+#   55% before: the instruction-tuned model never followed the asked sentiment well, and the
+#   pairs asked only for positive reviews, so this shows that positivity spread, not a skill
+#   that was lost.
 # - **Why real preference tuning works better.** Its judgements come from people or from a
 #   strong reward model that reads meaning, over many kinds of prompt (including "write a
-#   negative review"); β and the number of steps are chosen by watching the KL and
-#   held-out quality, and the reference keeps the model fluent. Our judge reads words, our
-#   prompts ask one thing, and the model tuned in chapter 15 was weak to begin with: the run
-#   shows the mechanism, the gain and the failure mode at once.
+#   negative review"); β, the learning rate and the number of steps are chosen by watching
+#   the KL and quality judged by someone other than the reward model. Our judge reads words,
+#   our prompts ask one thing, and the model tuned in chapter 15 was weak to begin with: the
+#   run shows the mechanism, the gain as the judge sees it, and how far a model moves to get
+#   it.
 #
 # ## Exercises
 #
@@ -812,8 +834,11 @@ def my_dpo_loss(policy_chosen, policy_rejected, reference_chosen, reference_reje
 ex.check_dpo_loss(my_dpo_loss)
 
 # %% [markdown]
-# **Going further (no check).** Set `BETA = 0.5`, then `BETA = 0.02`, and re-run from
-# section 5: how do the reward, the KL and the perplexity move together? Then train with a
+# **Going further (no check).** Set `BETA = 0.5`, then `BETA = 0.02`, and re-run the
+# notebook from section 1 (the objective is built with β in section 4, and the policy must
+# start again from chapter 15's model): how do the reward, the KL and the perplexity move
+# together? With so few steps the loss stays near its start, so expect small differences;
+# train longer to see β's pull. Then train with a
 # judge that has a blind spot (drop every review containing "film" from its training data):
 # does the policy find the blind spot?
 #
