@@ -14,7 +14,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.course-installed
 # Quiet TensorFlow's C++ logging before it loads, in every process we start.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
-export TF_ENABLE_ONEDNN_OPTS ?= 0
+# oneDNN on, one inter-op thread: the fast CPU settings (see course_lib/__init__.py).
+export TF_ENABLE_ONEDNN_OPTS ?= 1
+export TF_NUM_INTEROP_THREADS ?= 1
 export KERAS_BACKEND ?= tensorflow
 # JupyterLab refuses to run as root without this flag; CI and many containers run as root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)

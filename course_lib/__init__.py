@@ -35,13 +35,50 @@ run records and key figures, the environment report); the notebook build and the
 live in ``tools/``.
 """
 
+import importlib.util
 import os
+import sys
 
 # TensorFlow prints C++ log lines to stderr when it loads; in a notebook they become stored
 # stderr outputs that hide the real ones. Quiet them unless the user asked for them. This must
 # run before TensorFlow is imported, which is why it lives at the top of the package.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# Speed on a CPU (measured in benchmarks/README.md): oneDNN's kernels stay on (TensorFlow's
+# default on x86; earlier versions of the course turned them off), and TensorFlow runs one
+# graph op at a time, each on every core. A compiled training step is one op, so a second
+# inter-op thread only competes with it for the cores; on 2 cores it cost 10-20% per step.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+# XLA's CPU runtime: the classic one (not the newer "thunk" runtime) runs the many tiny ops of
+# a small model with less overhead per op; generating with chapter 06's model was 25-40%
+# faster with it, training steps no slower.
+if "xla_cpu_use_thunk_runtime" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_use_thunk_runtime=false"
+    ).strip()
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _load_tensorflow_quietly() -> None:
+    # While it loads, TensorFlow writes a few INFO lines ("oneDNN custom operations are on",
+    # "Could not find cuda drivers") straight to file descriptor 2, before TF_CPP_MIN_LOG_LEVEL
+    # takes effect; in a notebook they become a stderr block under the first cell. Load it
+    # once with that descriptor pointed at /dev/null (Python errors still raise as usual).
+    if (os.environ["KERAS_BACKEND"] != "tensorflow" or "tensorflow" in sys.modules
+            or os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"
+            or importlib.util.find_spec("tensorflow") is None):
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_load_tensorflow_quietly()
 
 __version__ = "0.1.0"

@@ -364,6 +364,174 @@ class _Seq2SeqRows:
         return self.prefill(windows)
 
 
+# ------------------------------------------------------------------------------------------
+# The whole sampling loop as one compiled program (TensorFlow, GPT with its cache)
+#
+# Calling a compiled one-token step from Python costs a graph launch, a copy of the logits to
+# NumPy and the Python of `sample_next` per token: for the small course models that overhead
+# is most of the time. Here the prefill, every step and the sampling run inside one
+# `tf.while_loop` (with XLA when asked), as keras-hub's samplers do, once per stretch of tokens
+# between two re-prefills. The sampling repeats `sample_next` step for step in float64 and
+# reads the same uniform draws (row i's generator, drawn in advance), so it returns the same
+# tokens as the step-by-step loop; that loop remains for streaming (`on_token`), eager runs
+# and encoder-decoders.
+
+
+def _tf_ranks(values):
+    """(B, V) -> each entry's rank in descending order, ties to the lower id (stable), and
+    the order itself."""
+    import tensorflow as tf
+
+    order = tf.argsort(-values, axis=-1, stable=True)
+    return tf.argsort(order, axis=-1, stable=True), order
+
+
+def _tf_softmax(x):
+    import tensorflow as tf
+
+    shifted = tf.exp(x - tf.reduce_max(x, axis=-1, keepdims=True))
+    return shifted / tf.reduce_sum(shifted, axis=-1, keepdims=True)
+
+
+def _tf_pick(logits, uniform, temperature, top_k, top_p):
+    """`sample_next` for a batch, in TensorFlow: logits (B, V), uniform (B,) float64 draws;
+    temperature 0 = greedy, top_k 0 = off, top_p > 1 = off. Returns (B,) int32 ids."""
+    import tensorflow as tf
+
+    x = tf.cast(logits, tf.float64)
+    greedy = tf.argmax(x, axis=-1, output_type=tf.int32)
+    x = x / tf.where(temperature > 0, temperature, tf.constant(1.0, tf.float64))
+    minus_inf = tf.constant(-np.inf, tf.float64)
+
+    def keep_top_k(x):
+        ranks, _ = _tf_ranks(x)
+        return tf.where(ranks >= top_k, minus_inf, x)
+
+    def keep_nucleus(x):
+        probs = _tf_softmax(x)
+        ranks, order = _tf_ranks(probs)
+        cumulative = tf.cumsum(tf.gather(probs, order, batch_dims=1), axis=-1)
+        count = tf.reduce_sum(tf.cast(cumulative < top_p - 1e-12, tf.int32), -1, keepdims=True)
+        return tf.where(ranks >= count + 1, minus_inf, x)
+
+    # Sorting is the slow part of a step's sampling: skip each filter that is off.
+    x = tf.cond(top_k > 0, lambda: keep_top_k(x), lambda: x)
+    x = tf.cond(top_p <= 1.0, lambda: keep_nucleus(x), lambda: x)
+    cumulative = tf.cumsum(_tf_softmax(x), axis=-1)
+    target = uniform[:, None] * cumulative[:, -1:]
+    index = tf.reduce_sum(tf.cast(cumulative <= target, tf.int32), axis=-1)
+    positions = tf.range(tf.shape(x)[1], dtype=tf.int32)[None, :]
+    last_finite = tf.reduce_max(tf.where(tf.math.is_finite(x), positions, -1), axis=-1)
+    return tf.where(temperature > 0, tf.minimum(index, last_finite), greedy)
+
+
+_FUSED_CHUNK = 256  # tokens per compiled call: one trace serves any max_new_tokens
+
+
+def _fused_function(model, jit_compile, shift):
+    per_model = _COMPILED.setdefault(model, {})
+    key = ("fused", bool(jit_compile), shift)
+    if key not in per_model:
+        import tensorflow as tf
+
+        model_ref = weakref.ref(model)
+        length = model.config.context_length
+        chunk = _FUSED_CHUNK
+
+        def run(window, t, uniforms, n, temperature, top_k, top_p, stop_token, real):
+            # window (B, L): the current window, zero-padded after its t tokens; uniforms
+            # (B, chunk). Samples n <= chunk tokens, fewer if every real row met stop_token;
+            # returns them with the window (and its length) they leave.
+            m = model_ref()
+            batch = tf.shape(window)[0]
+            positions = tf.range(length)[None, :]  # (1, L)
+
+            def read(window, t):  # a prefill: the logits at position t - 1, a fresh cache
+                logits, cache = m.call_with_cache(window, m.init_cache(batch, length), 0)
+                return tf.gather(logits, t - 1, axis=1), cache  # (B, V), (N, B, 2, H, L, D)
+
+            def step(i, window, t, logits, cache, out, ended):
+                token = _tf_pick(logits, uniforms[:, i], temperature, top_k, top_p)  # (B,)
+                out = tf.where(tf.range(chunk)[None, :] == i, token[:, None], out)  # (B, chunk)
+                ended = ended | (token == stop_token)
+
+                def append():  # the token fits: it sits at position t
+                    new_window = tf.where(positions == t, token[:, None], window)  # (B, L)
+                    new_logits, new_cache = m.call_with_cache(token[:, None], cache, t)
+                    return new_window, t + 1, new_logits[:, -1], new_cache
+
+                def cut():  # L + 1 tokens: keep the last L - shift and read them afresh
+                    kept = tf.concat([window[:, shift + 1 :], token[:, None]], axis=1)
+                    new_window = tf.pad(kept, [[0, 0], [0, shift]])  # (B, L)
+                    new_t = tf.constant(length - shift, tf.int32)
+                    return (new_window, new_t, *read(new_window, new_t))
+
+                def advance():
+                    return tf.cond(t < length, append, cut)
+
+                state = (window, t, logits, cache)
+                state = tf.cond(i + 1 < n, advance, lambda: state)
+                # The branches lose the static batch size; the loop needs it back.
+                window, t, logits, cache = (tf.ensure_shape(new, old.shape)
+                                            for new, old in zip(state, (window, t, logits, cache),
+                                                                strict=True))
+                return i + 1, window, t, logits, cache, out, ended
+
+            def going(i, window, t, logits, cache, out, ended):
+                return (i < n) & ~tf.reduce_all(ended | ~real)
+
+            start = (tf.constant(0, tf.int32), window, t, *read(window, t),
+                     tf.zeros((batch, chunk), tf.int32), tf.zeros((batch,), tf.bool))
+            count, window, t, _, _, out, _ = tf.while_loop(going, step, start)
+            return out, count, window, t
+
+        per_model[key] = _compile(run, jit_compile)
+    return per_model[key]
+
+
+def _fused_sample(model, windows, max_new_tokens, uniforms, real, *, temperature, top_k,
+                  top_p, stop_token, shift, jit_compile):
+    """The tokens `sample_batch`'s loop would sample for `windows` (B, T), in compiled calls
+    of up to `_FUSED_CHUNK` tokens. `uniforms` (B, max_new_tokens) are the rows' draws."""
+    run = _fused_function(model, jit_compile, shift)
+    length = model.config.context_length
+    batch, t = windows.shape
+    settings = (
+        np.float64(temperature),
+        np.int32(top_k or 0),
+        np.float64(2.0 if top_p is None else top_p),
+        np.int32(-1 if stop_token is None else stop_token),
+        np.asarray(real),
+    )
+    window = np.zeros((batch, length), dtype="int32")
+    window[:, :t] = windows
+    t = np.int32(t)
+    pieces, done = [], 0
+    while done < max_new_tokens:
+        n = min(max_new_tokens - done, _FUSED_CHUNK)
+        draws = np.zeros((batch, _FUSED_CHUNK))
+        draws[:, :n] = uniforms[:, done : done + n]
+        out, count, window, t = run(window, t, draws, np.int32(n), *settings)
+        count = int(count)
+        pieces.append(np.asarray(out)[:, :count])
+        done += count
+        if count < n:  # every row has ended
+            break
+        if done < max_new_tokens:
+            # The next call starts where this one stopped, sampling from a fresh read of the
+            # window (the same logits as the cached step it replaces, up to rounding).
+            window, t = np.array(window), np.int32(t)
+            next_token = pieces[-1][:, -1]
+            if t < length:
+                window[:, t] = next_token
+                t = np.int32(t + 1)
+            else:
+                kept = np.concatenate([window[:, shift + 1 :], next_token[:, None]], axis=1)
+                window = np.pad(kept, ((0, 0), (0, shift))).astype("int32")
+                t = np.int32(length - shift)
+    return np.concatenate(pieces, axis=1).astype(np.int64)
+
+
 def _rows_for(model, source_ids, use_cache, jit_compile):
     if source_ids is None:
         return _CausalRows(model, use_cache, jit_compile)
@@ -535,9 +703,26 @@ def sample_batch(
     if max_new_tokens == 0:
         return [[] for _ in range(count)]
     rngs = [np.random.default_rng(None if seed is None else seed + i) for i in range(count)]
+    # One compiled program samples the whole continuation (TensorFlow, GPT, cache, no
+    # streaming); otherwise the step-by-step loop below, which returns the same tokens.
+    fused = (source_ids is None and use_cache and on_token is None and jit_compile is not None
+             and keras.backend.backend() == "tensorflow")
     out = []
     for lo, hi, size in _chunks(count, batch_size):
         sources = None if source_ids is None else _pad_rows(source_ids[lo:hi], size)
+        if fused:
+            windows = _pad_rows(prompts[lo:hi], size)[:, -model.config.context_length:]
+            real = np.arange(size) < hi - lo
+            # Exactly the draws sample_next would make, one per row and step, in order.
+            uniforms = np.stack([rngs[lo + b].random(max_new_tokens) if real[b]
+                                 else np.zeros(max_new_tokens) for b in range(size)])
+            new = _fused_sample(
+                model, windows, max_new_tokens, uniforms, real, temperature=temperature,
+                top_k=top_k, top_p=top_p, stop_token=stop_token, shift=shift,
+                jit_compile=jit_compile,
+            )
+            out.extend(_cut_at_stop(new[: hi - lo], stop_token))
+            continue
         rows = _rows_for(model, sources, use_cache, jit_compile)
         windows = _pad_rows(prompts[lo:hi], size)[:, -rows.length:]
         keep = np.arange(size)
@@ -566,11 +751,16 @@ def sample_batch(
             windows, logits = _advance(
                 rows, np.concatenate([windows, tokens[:, None]], axis=1), keep, shift
             )
-        for row in new[: hi - lo].tolist():
-            if stop_token is not None and stop_token in row:
-                row = row[: row.index(stop_token) + 1]
-            out.append(row)
+        out.extend(_cut_at_stop(new[: hi - lo], stop_token))
     return out
+
+
+def _cut_at_stop(new, stop_token):
+    """Each row of `new` as a list, ending at its first `stop_token` (kept)."""
+    rows = new.tolist()
+    if stop_token is None:
+        return rows
+    return [row[: row.index(stop_token) + 1] if stop_token in row else row for row in rows]
 
 
 def generate(

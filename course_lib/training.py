@@ -138,7 +138,8 @@ class TrainConfig:
             under a multi-device strategy, where XLA cannot place variables on other devices.
         mixed_precision: ``None``, ``"mixed_bfloat16"`` or ``"mixed_float16"``. Set it before
             building the model (see :meth:`Trainer` notes); logits and loss stay float32.
-        verbose: 1 shows a progress bar, 0 is silent.
+        verbose: 1 prints one line per evaluation (step, losses, learning rate, speed), as
+            nanoGPT does; 0 is silent.
 
     Example:
 
@@ -458,6 +459,7 @@ class Trainer:
         self.history: list[dict] = []
         self.step = 0
         self.step_times: list[float] = []
+        self.eval_seconds = 0.0  # time spent in evaluate(), for profiling
         self.extra_state: dict = {}
         self._compiled = False
         self._stop_requested = False
@@ -491,10 +493,12 @@ class Trainer:
 
     def evaluate(self, data) -> float:
         """Mean loss over ``eval_batches`` fixed batches of ``data`` (nanoGPT's estimate_loss)."""
+        start = time.perf_counter()
         losses = [
             float(self.model.test_on_batch(x, y))
             for x, y in data(start_step=0, num_steps=self.config.eval_batches)
         ]
+        self.eval_seconds += time.perf_counter() - start
         return float(np.mean(losses))
 
     def _train_steps(self, data, start: int, count: int, on_step) -> None:
@@ -563,11 +567,6 @@ class Trainer:
         tokens_per_step = getattr(train_data, "tokens_per_step", None) or int(
             np.prod(sample_x.shape)
         )
-        bar = keras.utils.Progbar(
-            cfg.max_steps, stateful_metrics=["loss", "val_loss", "lr"], verbose=cfg.verbose
-        )
-        if self.step:
-            bar.update(self.step)
         ckpt_every = cfg.checkpoint_interval or cfg.eval_interval
         window: list[float] = []
         t_start = time.perf_counter()
@@ -582,7 +581,6 @@ class Trainer:
                 )
             window.append(loss)
             self.step_times.append(seconds)
-            bar.update(self.step, [("loss", loss)])
             if on_step is not None:
                 on_step(self.step, loss, seconds)
 
@@ -607,9 +605,8 @@ class Trainer:
                 self.history.append(row)
                 if on_eval is not None:
                     on_eval(row)
-                bar.update(
-                    self.step, [("val_loss", row["val_loss"] or float("nan")), ("lr", row["lr"])]
-                )
+                if cfg.verbose:
+                    print(_progress_line(row), flush=True)
             saved = False
             if self.checkpoints is not None and (
                 self.step % ckpt_every == 0 or self.step == cfg.max_steps
@@ -633,6 +630,12 @@ class Trainer:
         """Median wall time of one training step, skipping the first (compiling) steps."""
         times = self.step_times[skip:] or self.step_times
         return float(np.median(times))
+
+
+def _progress_line(row: dict) -> str:
+    val = "" if row["val_loss"] is None else f"  val {row['val_loss']:.4f}"
+    return (f"step {row['step']:>6,}  train {row['train_loss']:.4f}{val}  lr {row['lr']:.2e}  "
+            f"{row['tokens_per_sec']:>8,.0f} tokens/s  {row['elapsed_sec']:6.0f} s")
 
 
 def history_table(history: list[dict]) -> str:

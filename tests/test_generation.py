@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from course_lib.generation import (
+    _COMPILED,
     generate,
     generate_text,
+    sample_batch,
     sample_next,
     top_k_filter,
     top_p_filter,
@@ -183,3 +185,54 @@ def test_sample_next_bad_arguments():
         sample_next(np.zeros((2, 3)), rng=rng)
     with pytest.raises(ValueError, match="top_k must be a positive int"):
         sample_next(np.zeros(3), top_k=1.5, rng=rng)
+
+
+def step_loop(**kwargs):
+    """Arguments that force sample_batch's step-by-step loop (streaming needs it)."""
+    return dict(kwargs, on_token=lambda step_tokens: None)
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(temperature=0),
+        dict(temperature=1.0),
+        dict(temperature=0.7, top_k=3),
+        dict(temperature=1.3, top_p=0.8),
+        dict(temperature=0.9, top_k=5, top_p=0.95),
+        dict(temperature=1.0, top_p=1.0),
+    ],
+)
+def test_compiled_loop_samples_what_the_step_loop_samples(model, settings, jit_compile):
+    # The whole loop in one program must repeat sample_next exactly: same filters, same draws,
+    # same re-prefill at each overflow (3 * CONTEXT new tokens overflow several times).
+    prompts = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    for shift in (1, 3):
+        kw = dict(settings, seed=11, shift=shift, jit_compile=jit_compile)
+        fused = sample_batch(model, prompts, 3 * CONTEXT, **kw)
+        assert fused == sample_batch(model, prompts, 3 * CONTEXT, **step_loop(**kw))
+        assert all(len(row) == 3 * CONTEXT for row in fused)
+    # The compiled loop really ran (its functions are cached by model).
+    assert any(key[:2] == ("fused", jit_compile) for key in _COMPILED[model])
+    if settings["temperature"]:
+        assert fused != sample_batch(model, prompts, 3 * CONTEXT, **dict(kw, seed=12))
+
+
+def test_compiled_loop_stops_and_batches_like_the_step_loop(model):
+    prompts = np.array([[1, 2]] * 3 + [[3, 4]] * 2)
+    kw = dict(temperature=1.0, seed=2, stop_token=3, batch_size=2, jit_compile=True)
+    fused = sample_batch(model, prompts, 30, **kw)
+    assert fused == sample_batch(model, prompts, 30, **step_loop(**kw))
+    lengths = [len(row) for row in fused]
+    assert min(lengths) < 30 and all(row[-1] == 3 for row in fused if len(row) < 30)
+    # Past one compiled call's chunk of tokens, the next call picks up where it stopped.
+    kw = dict(temperature=0.8, top_k=6, seed=5, jit_compile=True)
+    assert sample_batch(model, prompts[:2], 300, **kw) == sample_batch(
+        model, prompts[:2], 300, **step_loop(**kw)
+    )
+    # A prompt longer than the context is cropped the same way on both paths.
+    long_prompt = np.arange(CONTEXT + 3)[None, :] % 11
+    assert sample_batch(model, long_prompt, 12, seed=1) == sample_batch(
+        model, long_prompt, 12, **step_loop(seed=1)
+    )

@@ -385,7 +385,8 @@ def execute_notebook(path: Path, *, profile: str, out: Path | None = None, timeo
     # TensorFlow log settings course_lib/__init__ applies) before it starts.
     os.environ["COURSE_PROFILE"] = profile
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     bar = tqdm(total=code_cells, desc=path.stem, unit="cell", disable=not progress,
                file=sys.stderr, leave=True, dynamic_ncols=True)
     current = {"index": None}
