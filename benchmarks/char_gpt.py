@@ -12,7 +12,7 @@ parameters, iterations, tokens/s, wall seconds, final train and validation loss 
 and writes the same to ``benchmarks/results/``.
 
     python benchmarks/char_gpt.py                      # nanoGPT's CPU configuration
-    python benchmarks/char_gpt.py --profile gpu        # nanoGPT's GPU configuration
+    python benchmarks/char_gpt.py --profile gpu        # nanoGPT's GPU configuration, bf16, MFU
     python benchmarks/char_gpt.py --no-jit --max-iters 300 --tag nojit   # throughput w/o XLA
 
 Tokens per second is measured inside the run: the median time of one optimizer step after the
@@ -50,6 +50,35 @@ PROFILES = {
 }
 
 
+# Dense bf16 peak TFLOP/s (no sparsity) from the vendors' data sheets, for MFU.
+PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0,
+               "T4": 65.0, "V100": 125.0}
+
+
+def _gpu() -> dict | None:
+    """Name and compute capability of the first GPU TensorFlow sees, or None."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return None
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return {"name": details.get("device_name", "GPU"),
+            "compute_capability": details.get("compute_capability")}
+
+
+def _peak_tflops(gpu: dict | None, given: float | None) -> float | None:
+    if given is not None:
+        return given
+    if gpu is None:
+        return None
+    # Longest key first, so "A100" is not taken for "A10".
+    for key in sorted(PEAK_TFLOPS, key=len, reverse=True):
+        if key in gpu["name"]:
+            return PEAK_TFLOPS[key]
+    return None
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)  # all threads of this process
     return usage.ru_utime + usage.ru_stime
@@ -66,7 +95,12 @@ def parse_args(argv=None):
     p.add_argument("--no-jit", action="store_true", help="turn XLA compilation off")
     p.add_argument("--no-onednn", action="store_true",
                    help="turn TensorFlow's oneDNN CPU kernels off (course_lib's default)")
-    p.add_argument("--mixed-precision", choices=["mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--mixed-precision", choices=["mixed_bfloat16", "mixed_float16", "none"],
+                   help="default: mixed_bfloat16 on a GPU that supports it (compute capability "
+                        "8.0 or newer), else none")
+    p.add_argument("--peak-tflops", type=float,
+                   help="the device's peak dense TFLOP/s for model FLOPs utilisation (MFU); "
+                        "known GPUs are looked up, a CPU has no default")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--checkpoint-dir", type=Path, help="checkpoint here and resume from it")
     p.add_argument("--save-model", type=Path, help="write the trained model (.keras) here")
@@ -99,8 +133,16 @@ def main(argv=None) -> dict:
     from course_lib.training import LMBatches, TrainConfig, Trainer
 
     t_imports = time.perf_counter() - t_imports
+    from course_lib.chapters.ch13_challenges import gpt_training_flops
+
     seed_everything(args.seed)
-    if args.mixed_precision:
+    gpu = _gpu()
+    if args.mixed_precision is None:  # bf16 where the device computes in it natively
+        capability = (gpu or {}).get("compute_capability") or (0, 0)
+        args.mixed_precision = "mixed_bfloat16" if tuple(capability) >= (8, 0) else "none"
+    if args.mixed_precision == "none":
+        args.mixed_precision = None
+    else:
         keras.mixed_precision.set_dtype_policy(args.mixed_precision)
     text = load_tiny_shakespeare()
     tokenizer = CharTokenizer.from_text(text)
@@ -135,6 +177,11 @@ def main(argv=None) -> dict:
     steady = sum(trainer.step_times[20:])
     process = time.perf_counter() - PROCESS_START
     cpu = _cpu_seconds()
+    # Model FLOPs utilisation: the course's FLOP count of one training step (3 x forward,
+    # matmul by matmul) at the median step time, over the device's peak.
+    step_flops = gpt_training_flops(model.config, train_batches.tokens_per_step)
+    achieved = step_flops / step_s / 1e12
+    peak = _peak_tflops(gpu, args.peak_tflops)
     result = {
         "benchmark": "char_gpt",
         "profile": args.profile,
@@ -153,6 +200,11 @@ def main(argv=None) -> dict:
         "tokens_per_sec": round(train_batches.tokens_per_step / step_s, 1),
         "median_step_ms": round(step_s * 1000, 2),
         "wall_sec": round(wall, 1),
+        "device": gpu["name"] if gpu else f"CPU, {os.cpu_count()} cores",
+        "training_flops_per_step": step_flops,
+        "achieved_tflops": float(f"{achieved:.4g}"),
+        "peak_tflops": peak,
+        "mfu": None if peak is None else float(f"{achieved / peak:.4g}"),
         # Where the process's time went (seconds).
         "breakdown": {
             "imports": round(t_imports, 1),
@@ -176,6 +228,9 @@ def main(argv=None) -> dict:
     out = args.out or RESULTS / f"char_gpt_{args.profile}{'_' + args.tag if args.tag else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if result["mfu"] is not None:
+        print(f"model FLOPs utilisation: {result['mfu']:.1%} ({achieved:.2f} of {peak:g} TFLOP/s "
+              f"on {result['device']}, {args.mixed_precision or 'float32'})")
     print(json.dumps(result))
     return result
 

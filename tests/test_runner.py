@@ -159,7 +159,7 @@ def test_notebook_tool_run_records_through_the_runner(env, monkeypatch):
 
 
 def test_results_markdown_lists_unrun_chapters_and_later_failures(env, tmp_path):
-    chapters = [_tiny(tmp_path, n, ["1"]) for n in ("01_a", "02_b", "03_c", "04_d")]
+    chapters = [_tiny(tmp_path, n, ["1"]) for n in ("01_a", "02_b", "03_c", "04_d", "05_e")]
     machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 8.0, "os": "Linux", "python": "3.11",
                "load_avg_1min": 0.5}
     results.save_json("run_01", {"chapter": "01", "wall_s": 125.0, "peak_mb": 2048,
@@ -173,16 +173,23 @@ def test_results_markdown_lists_unrun_chapters_and_later_failures(env, tmp_path)
     results.save_json("run_04", {"chapter": "04", "wall_s": 600.0, "peak_mb": 512,
                                  "date": "2026-01-02T00:00:00", "machine": machine,
                                  "other_cpu_share": 0.6, "key_figures": {}}, profile="cpu")
+    results.save_json("run_03", {"chapter": "03", "wall_s": 60.0, "peak_mb": 512,
+                                 "date": "2026-01-02T00:00:00",
+                                 "machine": dict(machine, load_avg_1min=3.5),
+                                 "other_cpu_share": 0.1, "key_figures": {}}, profile="cpu")
     text = runner.results_markdown("cpu", chapters)
     lines = text.splitlines()
+    # A load above the core count marks the run busy even when the CPU share looked small.
+    assert any(ln.startswith("| `03_c` | Tiny 03_c | 60 s (busy: load 3.5 on 2 cores) |")
+               for ln in lines)
     assert "| `01_a` | Tiny 01_a | 2.1 min | 2.0 GB | BLEU 12.35 | 2026-01-02, load 0.5 [1] |" in lines
     assert any(ln.startswith("| `04_d` | Tiny 04_d | 10.0 min (busy: others used 60%) |")
                for ln in lines)
-    # The idle total leaves the busy run out: 125 + 30 s.
-    assert "3 of 4 chapters run; 12.6 min in all; 2.6 min for the 2 measured on a quiet" in text
+    # The idle total leaves the busy runs out: 125 + 30 s.
+    assert "| `05_e` | Tiny 05_e | not run yet | | | |" in lines
+    assert "4 of 5 chapters run; 13.6 min in all; 2.6 min for the 2 measured on a quiet" in text
     assert any("`02_b`" in ln and "a later run failed at cell 4: ValueError: boom" in ln
                for ln in lines)
-    assert "| `03_c` | Tiny 03_c | not run yet | | | |" in lines
     assert "[1] Test CPU, 2 cores, 8.0 GB RAM, Linux, Python 3.11" in text
 
 

@@ -588,8 +588,9 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
         "file. Wall time includes the kernel's start; peak memory is the resident memory of "
         "the kernel's process tree; *load* is the machine's 1-minute load average when the "
         "chapter ended. A wall time marked *busy* was measured while other work used more "
-        f"than {BUSY_SHARE:.0%} of the machine's CPU (the share is given): it overstates what "
-        "the chapter costs on an idle machine, and the idle total leaves it out.",
+        f"than {BUSY_SHARE:.0%} of the machine's CPU (the share is given), or while the load "
+        "exceeded the number of cores: it overstates what the chapter costs on an idle "
+        "machine, and the idle total leaves it out.",
         "",
         "| chapter | title | wall time | peak memory | key figures | run on |",
         "|---|---|---|---|---|---|",
@@ -617,11 +618,16 @@ def results_markdown(profile: str, chapters: list[Path] | None = None) -> str:
         ran += 1
         wall = _fmt_seconds(rec["wall_s"])
         share = rec.get("other_cpu_share")
+        load = rec.get("machine", {}).get("load_avg_1min")
+        cores = rec.get("machine", {}).get("cores")
         if share is not None and share > BUSY_SHARE:
             wall += f" (busy: others used {share:.0%})"
+        elif load is not None and cores and load > cores:
+            # More runnable work than cores at the end: the chapter shared them with others.
+            wall += f" (busy: load {load:.1f} on {cores} cores)"
+        if "busy" in wall:
             busy_total += rec["wall_s"]
             busy_runs += 1
-        load = rec.get("machine", {}).get("load_avg_1min")
         when = rec.get("date", "")[:10] + (f", load {load:.1f}" if load is not None else "")
         lines.append(
             f"| `{stem}` | {title} | {wall} | "
