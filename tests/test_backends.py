@@ -22,14 +22,16 @@ def model_and_ids():
     return model, ids
 
 
-def test_tensorflow_subprocess_reproduces_logits_exactly(model_and_ids):
+def test_tensorflow_subprocess_reproduces_logits(model_and_ids):
     model, ids = model_and_ids
     reference = ops.convert_to_numpy(model(ids, training=False))
     result = backends.run_gpt_under_backend("tensorflow", model.config, model, ids)
     assert result.ok, result.message
     assert "tensorflow" in result.message
     assert result.logits.shape == (2, 8, CONFIG.vocab_size)
-    assert result.max_abs_diff(reference) == 0.0
+    # oneDNN's CPU kernels may sum in another order in another process: the last bit of a
+    # float32 may differ, nothing more.
+    assert result.max_abs_diff(reference) < 1e-6
     # Control: a model with other weights differs, so equality above is not vacuous.
     seed_everything(1)
     other = ops.convert_to_numpy(GPT(CONFIG)(ids, training=False))

@@ -62,3 +62,25 @@ def test_solutions_build_next_to_their_chapters():
     assert nbtool.notebook_for(sol) == REPO / "notebooks" / "solutions" / "06_training_loop.ipynb"
     chapter = REPO / "notebooks" / "src" / "06_training_loop.py"
     assert nbtool.notebook_for(chapter) == REPO / "notebooks" / "06_training_loop.ipynb"
+
+
+def test_record_cells_are_hidden_from_readers_and_slides():
+    cell = nbtool.parse_source("# %% [record]\nrecord_key_figures('99', {})\n")[0]
+    assert cell.metadata["tags"] == ["remove-cell"]
+    assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert cell.metadata["slideshow"] == {"slide_type": "skip"}
+
+
+def test_every_chapter_hides_its_key_figures_cell():
+    # The key figures are written for the runner and RESULTS.md; a reader never sees the cell.
+    import nbformat
+
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        recording = [c for c in nb.cells if c.cell_type == "code"
+                     and "record_key_figures(" in c.source.replace("import record_key_figures", "")]
+        for c in recording:
+            assert "remove-cell" in c.metadata.get("tags", []), path.name
+            assert c.metadata["slideshow"]["slide_type"] == "skip", path.name
+        if path.name != "00_welcome.ipynb":
+            assert recording, f"{path.name} records no key figures"

@@ -46,6 +46,7 @@ SOL_DIR = NB_DIR / "solutions"
 SOL_SRC_DIR = SOL_DIR / "src"
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 EXPORT_TAG = "export"
+RECORD_TAG = "remove-cell"  # the tag nbconvert's TagRemovePreprocessor and Jupyter Book drop
 CHAPTERS_PKG = ROOT / "course_lib" / "chapters"
 NBGRADER_SCHEMA = 3
 
@@ -56,17 +57,19 @@ def _header(line: str) -> dict:
     Kinds: ``[markdown]``, plain code, ``[export]`` (code that also goes into the chapter's
     module), ``[solution] ID`` (an nbgrader solution cell whose answer sits between
     ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and ``[check] ID points=N`` (an nbgrader
-    autograded, locked test cell). ``slide=TYPE`` overrides the slide type; the word ``fold``
-    collapses a code cell's source in JupyterLab.
+    autograded, locked test cell), ``[record]`` (a cell for the course runner, such as the
+    chapter's key figures: its source and outputs are collapsed in JupyterLab, it is skipped
+    on slides and tagged ``remove-cell`` for exporters). ``slide=TYPE`` overrides the slide
+    type; the word ``fold`` collapses a code cell's source in JupyterLab.
     """
     rest = line[len("# %%"):].strip()
     kind = "code"
     if rest.startswith("["):
         kind, _, rest = rest[1:].partition("]")
         kind = kind.strip()
-    if kind not in ("markdown", "code", "export", "solution", "check"):
-        raise ValueError(
-            f"unknown cell kind [{kind}] in {line!r}; use markdown, export, solution or check")
+    if kind not in ("markdown", "code", "export", "solution", "check", "record"):
+        raise ValueError(f"unknown cell kind [{kind}] in {line!r}; use markdown, export, "
+                         "solution, check or record")
     words = rest.split()
     options = dict(w.split("=", 1) for w in words if "=" in w)
     flags = [w for w in words if "=" not in w]
@@ -131,6 +134,11 @@ def parse_source(text: str) -> list[nbformat.NotebookNode]:
             cell.metadata["tags"] = [EXPORT_TAG]
         if head["fold"]:
             cell.metadata["jupyter"] = {"source_hidden": True}
+        if head["kind"] == "record":
+            # Plumbing for the runner, not for the reader: out of sight everywhere.
+            cell.metadata["tags"] = [RECORD_TAG]
+            cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
+            cell.metadata["slideshow"] = {"slide_type": "skip"}
         grader = _nbgrader(head)
         if grader:
             cell.metadata["nbgrader"] = grader

@@ -899,7 +899,7 @@ for i, s in enumerate(sizes):
 ax.set_xlim(1e4, 1e13)
 plt.show()
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
 from course_lib.tooling.results import record_key_figures

@@ -1838,7 +1838,7 @@ for name in ("Word2Vec (ours)", "pretrained, our vocabulary"):
 # is the lesson §1.2 of the document draws about large language models too: representation
 # quality comes from scale.
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
 from course_lib.tooling.results import record_key_figures

@@ -1774,7 +1774,7 @@ plt.show()
 # - Annotation: labels travel with the cleaned examples; stratified, seeded splits.
 # - Pipelines: `map → cache → shuffle → batch → prefetch`, each stage measured.
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
 from course_lib.tooling.results import record_key_figures

@@ -56,7 +56,7 @@ PAIRS = 10_000  # random (q, k) pairs per key size: enough for a ±3% variance e
 NUM_KEYS = 16  # keys per softmax in the saturation experiment
 CONTEXT = 64  # characters the model reads
 WIDTH = profile.pick(smoke=32, cpu=64, gpu=256)  # model width C: small, to train in minutes
-LAYERS = profile.pick(smoke=1, cpu=2, gpu=4)  # Transformer blocks (2: enough for induction)
+LAYERS = profile.pick(smoke=1, cpu=2, gpu=4)  # Transformer blocks, if chapter 06's is missing
 HEADS = 4  # attention heads per block
 BATCH = profile.pick(smoke=8, cpu=32, gpu=64)  # windows per step
 STEPS = profile.pick(smoke=4, cpu=500, gpu=3_000)  # training steps for the heatmaps
@@ -373,9 +373,7 @@ print("course_lib layer vs keras.layers.MultiHeadAttention: max abs diff < 1e-5:
 # `notebooks/artifacts/shakespeare_gpt.keras`, we load that one instead, and the stored run
 # did: chapter 06's GPT has 4 blocks of 4 heads, width 128 and 809,856 parameters, trained for
 # 2,000 steps. The sizes in the settings cell (2 blocks of width 64 at the cpu profile) apply
-# only when that file is missing. Their comment, "2: enough for induction", means that two
-# blocks are the fewest an induction head needs (the end of this section explains the term),
-# not that one will appear.
+# only when that file is missing.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -519,7 +517,7 @@ for layer_index, layer_maps in enumerate(maps):
 # they are a first look at a model's behaviour, not an explanation of it (chapter 13 comes
 # back to interpretability).
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
 from course_lib.tooling.results import record_key_figures

@@ -551,16 +551,16 @@ for name, change in [list(VARIANTS.items())[i] for i in ABLATION_RUNS]:
     ablation.append((name, final["train_loss"], final["val_loss"],
                      1000 * trainer.median_step_seconds(skip=min(10, ABLATION_STEPS - 1))))
 
-table = ["| variant | train loss (last steps) | validation loss | ms / step |", "|---|---:|---:|---:|"]
+table = ["| variant | train loss (mean of all steps) | validation loss | ms / step |",
+         "|---|---:|---:|---:|"]
 table += [f"| {n} | {t:.3f} | {v:.3f} | {ms:.0f} |" for n, t, v, ms in ablation]
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
 # First, what the columns are. The trainer evaluates only once here, at the end, and its
-# training loss is the mean over all the steps since the previous evaluation: so the column
-# headed "train loss (last steps)" is in fact the mean over all 200 steps, the first,
-# high-loss ones included. That is why it sits above the validation loss, which is measured on
-# the finished model. Compare rows within a column, not one column with the other.
+# training loss is the mean over all the steps since the previous evaluation: all 200 steps,
+# the first, high-loss ones included. That is why it sits above the validation loss, which is
+# measured on the finished model. Compare rows within a column, not one column with the other.
 #
 # Read the table honestly: a few hundred steps of a tiny model is a short, gentle run. At the
 # recipe's learning rate, switching off weight decay, warm-up or full precision changes the
@@ -947,7 +947,7 @@ plt.show()
 # never saw); and the character GPT differs in size and tokenizer, so the comparison with it
 # is a landmark, not a controlled experiment.
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
 from course_lib.tooling.results import record_key_figures

@@ -778,7 +778,7 @@ print(f"'drop' wins in {np.mean(difference.distribution > 0):.1%} of the resampl
 # test-set sampling only, not a different domain, and not the variation between training runs
 # with different seeds, which you measure by training again.
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 # The chapter's headline numbers, for the course runner's table (RESULTS.md).
 from course_lib.tooling.results import record_key_figures

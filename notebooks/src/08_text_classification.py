@@ -1733,7 +1733,7 @@ display(Markdown(
        "No neural model reaches 76% in this run; the best is "
        f"**{best_name}** at {results[best_name]['accuracy']:.1%}.")))
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 key = {"TF-IDF + LR test accuracy": baseline["test"]["accuracy"] if baseline else float("nan")}
 for name, short in (("encoder, from scratch", "scratch encoder"),

@@ -1289,7 +1289,7 @@ for i in range(2):
 #
 # The numbers of this run, recorded for the course runner and the FAQ chapter:
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 best_sum = max((k for k in rouge_scores if k.startswith("abstractive")), key=lambda k: rouge_scores[k]["rougeL"])
 best_ext = max((k for k in rouge_scores if not k.startswith("abstractive")), key=lambda k: rouge_scores[k]["rouge1"])

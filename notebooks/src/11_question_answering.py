@@ -1366,7 +1366,7 @@ print(f"mean answer length in words: gold {mean_words(q['answers'][0] for q in t
 #   reads left to right, so its start scores never see the words that follow. Each of those is
 #   a knob; the `gpu` profile turns one of them, training for more steps.
 
-# %% slide=skip
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 _ = record_key_figures("11", {
     "test EM (span model)": round(model_scores["span model, pretrained start"]["exact_match"], 2),

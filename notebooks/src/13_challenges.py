@@ -2083,7 +2083,7 @@ print("constrained: the output begins with an allowed name:",
 #
 # ## Key figures and closing note
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 flowers = weat_results[list(weat_results)[0]]
 gender = weat_results[list(weat_results)[1]]

@@ -1007,7 +1007,7 @@ if estimates:
 # %% [markdown]
 # ## Key figures
 
-# %%
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 key = {"unigram entropy (nats/char)": unigram,
        "healthy stuck-loss run final loss": diagnoses["healthy (lr 3e-3)"].final_loss,

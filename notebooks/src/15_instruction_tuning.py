@@ -1849,7 +1849,7 @@ display(Markdown(
     f"{np.mean([r['score'] for r in results['SFT, LoRA']]):.1f}, against "
     f"{np.mean([r['score'] for r in results['SFT, full fine-tuning']]):.1f} for full fine-tuning."))
 
-# %% slide=skip
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 _ = record_key_figures("15", {
     **{f"{t} ({METRIC[t]}), base few-shot": round(base_scores[t], 2) for t in PHRASINGS},

@@ -858,7 +858,7 @@ display(Markdown(
     f"perplexity under it of {r['perplexity']:.1f} → {d['perplexity']:.1f}. Asked for a negative "
     f"review, {r['control_positive']:.0%} → {d['control_positive']:.0%} came out positive."))
 
-# %% slide=skip
+# %% [record]
 # NBVAL_IGNORE_OUTPUT
 _ = record_key_figures("16", {
     "preference pairs": len(pairs),
