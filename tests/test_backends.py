@@ -103,7 +103,7 @@ def test_child_backend_comes_from_the_argument_not_the_parents_environment(
     result = backends.run_gpt_under_backend("tensorflow", model.config, model, ids)
     assert result.ok, result.message
     assert result.message.endswith(f"on tensorflow {tf.__version__}")
-    assert result.max_abs_diff(ops.convert_to_numpy(model(ids, training=False))) == 0.0
+    assert result.max_abs_diff(ops.convert_to_numpy(model(ids, training=False))) < 1e-6
     assert result.seconds > 0
 
 

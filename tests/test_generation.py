@@ -209,7 +209,7 @@ def test_compiled_loop_samples_what_the_step_loop_samples(model, settings, jit_c
     # same re-prefill at each overflow (3 * CONTEXT new tokens overflow several times).
     prompts = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
     for shift in (1, 3):
-        kw = dict(settings, seed=11, shift=shift, jit_compile=jit_compile)
+        kw = dict(settings, seed=11, shift=shift, jit_compile=jit_compile, compiled_loop=True)
         fused = sample_batch(model, prompts, 3 * CONTEXT, **kw)
         assert fused == sample_batch(model, prompts, 3 * CONTEXT, **step_loop(**kw))
         assert all(len(row) == 3 * CONTEXT for row in fused)
@@ -221,7 +221,8 @@ def test_compiled_loop_samples_what_the_step_loop_samples(model, settings, jit_c
 
 def test_compiled_loop_stops_and_batches_like_the_step_loop(model):
     prompts = np.array([[1, 2]] * 3 + [[3, 4]] * 2)
-    kw = dict(temperature=1.0, seed=2, stop_token=3, batch_size=2, jit_compile=True)
+    kw = dict(temperature=1.0, seed=2, stop_token=3, batch_size=2, jit_compile=True,
+              compiled_loop=True)
     fused = sample_batch(model, prompts, 30, **kw)
     assert fused == sample_batch(model, prompts, 30, **step_loop(**kw))
     lengths = [len(row) for row in fused]
@@ -233,6 +234,15 @@ def test_compiled_loop_stops_and_batches_like_the_step_loop(model):
     )
     # A prompt longer than the context is cropped the same way on both paths.
     long_prompt = np.arange(CONTEXT + 3)[None, :] % 11
-    assert sample_batch(model, long_prompt, 12, seed=1) == sample_batch(
+    assert sample_batch(model, long_prompt, 12, seed=1, compiled_loop=True) == sample_batch(
         model, long_prompt, 12, **step_loop(seed=1)
     )
+
+
+def test_compiled_loop_is_chosen_by_size(model):
+    # Short requests skip the compile; long ones (all rows together) get the compiled loop.
+    fresh = GPT(model.config)
+    sample_batch(fresh, np.ones((2, 1), int), 10, seed=0)
+    assert not any(key[0] == "fused" for key in _COMPILED[fresh])
+    sample_batch(fresh, np.ones((2, 1), int), 128, seed=0)  # 2 x 128 = 256 tokens
+    assert any(key[0] == "fused" for key in _COMPILED[fresh])

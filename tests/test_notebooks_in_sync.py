@@ -22,8 +22,20 @@ def output_problems(nb: nbformat.NotebookNode) -> list[str]:
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code and not any(c.get("execution_count") is not None for c in code):
         problems.append("no executed code cell: run `python tools/notebooks.py run` on it")
+    last = 0
     for i, cell in enumerate(code):
+        count = cell.get("execution_count")
+        if cell.source.strip() and any(c.get("execution_count") is not None for c in code):
+            # One run, top to bottom: every cell executed, in order.
+            if count is None:
+                problems.append(f"code cell {i}: never executed in the stored run")
+            elif count <= last:
+                problems.append(f"code cell {i}: executed out of order ({count} after {last})")
+            last = count if count is not None else last
         for out in cell.get("outputs", []):
+            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+            if "\x1b[" in text:
+                problems.append(f"code cell {i}: terminal colour codes in an output")
             if out.output_type == "error":
                 problems.append(f"code cell {i}: error output {out.get('ename')}")
             elif out.output_type == "stream" and out.get("name") == "stderr":
@@ -42,6 +54,14 @@ def test_output_problems_flags_bad_notebooks():
         nbformat.v4.new_output("stream", name="stderr", text="W0000 oneDNN\n")])
     problems = output_problems(nbformat.v4.new_notebook(cells=[err, noisy]))
     assert len(problems) == 2 and "ZeroDivisionError" in problems[0] and "stderr" in problems[1]
+    skipped = nbformat.v4.new_code_cell("y")
+    late = nbformat.v4.new_code_cell("z", execution_count=1)
+    coloured = nbformat.v4.new_code_cell("w", execution_count=3, outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="\x1b[1mloss\x1b[0m 2.0\n")])
+    problems = output_problems(nbformat.v4.new_notebook(cells=[ok, skipped, late, coloured]))
+    assert problems == ["code cell 1: never executed in the stored run",
+                        "code cell 2: executed out of order (1 after 1)",
+                        "code cell 3: terminal colour codes in an output"]
 
 
 def test_notebooks_match_their_sources():
