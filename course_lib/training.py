@@ -563,7 +563,7 @@ class Trainer:
                 self.history = state.get("history", [])
                 self.extra_state = state.get("extra", {})
                 if cfg.verbose:
-                    print(f"Resumed from {state['checkpoint']} at step {self.step}.")
+                    print(f"Resumed from {Path(state['checkpoint']).name} at step {self.step}.")
         tokens_per_step = getattr(train_data, "tokens_per_step", None) or int(
             np.prod(sample_x.shape)
         )

@@ -80,7 +80,17 @@ def test_there_are_chapters():
     assert any(nb.name == "00_welcome.ipynb" for nb in CHAPTERS)
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+# Stored runs known to be incomplete, each until its chapter is re-run at cpu. strict: the
+# mark fails the test as soon as the chapter is clean, so it cannot outlive the defect.
+STALE = {
+    "11_question_answering.ipynb": "two code cells never ran in the stored run (#19 re-run)",
+    "16_preference_tuning.ipynb": "two code cells never ran in the stored run (#19 re-run)",
+}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=STALE[p.name], strict=True))
+    if p.name in STALE else p for p in CHAPTERS], ids=[p.name for p in CHAPTERS])
 def test_chapter_has_clean_stored_outputs(path):
     problems = output_problems(nbformat.read(path, as_version=4))
     assert not problems, f"{path.name}: " + "; ".join(problems)

@@ -24,7 +24,7 @@
 # 4. **What makes training work**: warm-up and cosine decay, gradient clipping, weight decay,
 #    mixed precision, and a small ablation that switches each one off.
 # 5. **Training the course GPT on Tiny Shakespeare** with nanoGPT's configuration, with a
-#    progress bar, loss curves, a checkpoint, a resume after a simulated crash, and samples of
+#    line per evaluation, loss curves, a checkpoint, a resume after a simulated crash, and samples of
 #    its Shakespeare at several points of training.
 # 6. **Step 1's other option: a pretrained model.** The course foundation model, pretrained
 #    once on all the course's English text: its run record (loss curve, bits per byte beside
@@ -279,7 +279,7 @@ for x, y in equal_batches(start_step=0, num_steps=EQUAL_STEPS):  # step 5: itera
 
 # %% [markdown]
 # The course's `Trainer` runs the same steps (with `model.train_on_batch`), adding evaluation,
-# checkpoints and a progress bar; `model.fit` is Keras's own loop. With one epoch of one step
+# checkpoints and a printed line per evaluation; `model.fit` is Keras's own loop. With one epoch of one step
 # each, `fit`'s history holds the loss of every step.
 
 # %%
@@ -664,7 +664,7 @@ train_seconds = time.perf_counter() - t0
 samples[TRAIN.max_steps] = sample(model)
 
 # %% [markdown]
-# The progress bar picked up at the checkpoint's step, not at 0. The history below is the
+# The trainer picked up at the checkpoint's step, not at 0. The history below is the
 # whole run: the rows before the resume came back from the checkpoint's `state.json`, the
 # rows after were produced by the new trainer, and the loss continues smoothly across the
 # restart instead of jumping back to ln V. (`elapsed_s` counts from the start of each stage.)
