@@ -516,11 +516,12 @@ def run_gpt_under_backend(backend, config, weights, token_ids, *, timeout=300.0)
 # %% [markdown]
 # The model is chapter 06's Shakespeare GPT (a random one of the same size when that file is
 # missing). The check that always runs is the TensorFlow backend in a subprocess: it must
-# reproduce this process's logits to float32 rounding (a largest difference below 1e-6), which
+# reproduce this process's logits to float32 rounding (a largest difference below 1e-4), which
 # proves the mechanism (configuration, weight transfer, input) is faithful. Not exactly: on a
 # CPU, TensorFlow's oneDNN kernels may add a matmul's products in another order in another
-# process, and the last bit of a float32 can change. JAX and PyTorch run when they are
-# installed; their kernels sum in their own order, so expect differences around 1e-6 there too.
+# process, and the last bits of a float32 can change (logits near 10 carry about 1e-6 of
+# rounding each, a little more after four blocks). JAX and PyTorch run when they are
+# installed; their kernels sum in their own order, so expect differences of that size too.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -546,7 +547,7 @@ print(f"{shakespeare.count_params():,} parameters; logits {here.shape} computed 
 tf_run = run_gpt_under_backend("tensorflow", shakespeare.config, shakespeare, ids,
                                timeout=SUBPROCESS_TIMEOUT)
 print("TensorFlow backend in a subprocess ran:", tf_run.ok)
-print("its logits match this process's to float32 rounding:", tf_run.max_abs_diff(here) < 1e-6)
+print("its logits match this process's to float32 rounding:", tf_run.max_abs_diff(here) < 1e-4)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
