@@ -84,7 +84,6 @@ def test_there_are_chapters():
 # mark fails the test as soon as the chapter is clean, so it cannot outlive the defect.
 STALE = {
     "11_question_answering.ipynb": "two code cells never ran in the stored run (#19 re-run)",
-    "16_preference_tuning.ipynb": "two code cells never ran in the stored run (#19 re-run)",
 }
 
 
