@@ -443,7 +443,8 @@ def _fused_function(model, jit_compile, shift):
         def run(window, t, uniforms, n, temperature, top_k, top_p, stop_token, real):
             # window (B, L): the current window, zero-padded after its t tokens; uniforms
             # (B, chunk). Samples n <= chunk tokens, fewer if every real row met stop_token;
-            # returns them with the window (and its length) they leave.
+            # returns them with the window (and its length) they leave, the last token
+            # included, for the next call to read afresh.
             m = model_ref()
             batch = tf.shape(window)[0]
             positions = tf.range(length)[None, :]  # (1, L)
@@ -458,25 +459,28 @@ def _fused_function(model, jit_compile, shift):
                 ended = ended | (token == stop_token)
 
                 def append():  # the token fits: it sits at position t
-                    new_window = tf.where(positions == t, token[:, None], window)  # (B, L)
-                    new_logits, new_cache = m.call_with_cache(token[:, None], cache, t)
-                    return new_window, t + 1, new_logits[:, -1], new_cache
+                    return tf.where(positions == t, token[:, None], window), t + 1  # (B, L)
 
-                def cut():  # L + 1 tokens: keep the last L - shift and read them afresh
+                def cut():  # L + 1 tokens: keep the last L - shift, to be read afresh
                     kept = tf.concat([window[:, shift + 1 :], token[:, None]], axis=1)
-                    new_window = tf.pad(kept, [[0, 0], [0, shift]])  # (B, L)
-                    new_t = tf.constant(length - shift, tf.int32)
-                    return (new_window, new_t, *read(new_window, new_t))
+                    return tf.pad(kept, [[0, 0], [0, shift]]), tf.constant(length - shift)
 
-                def advance():
-                    return tf.cond(t < length, append, cut)
+                new_window, new_t = tf.cond(t < length, append, cut)
 
-                state = (window, t, logits, cache)
-                state = tf.cond(i + 1 < n, advance, lambda: state)
+                def next_logits():  # a cached step after an append, a fresh read after a cut
+                    def cached():
+                        new_logits, new_cache = m.call_with_cache(token[:, None], cache, t)
+                        return new_logits[:, -1], new_cache  # (B, V), (N, B, 2, H, L, D)
+
+                    return tf.cond(t < length, cached, lambda: read(new_window, new_t))
+
+                # The last token of a call needs no logits: the next call reads its window.
+                state = tf.cond(i + 1 < n, next_logits, lambda: (logits, cache))
                 # The branches lose the static batch size; the loop needs it back.
-                window, t, logits, cache = (tf.ensure_shape(new, old.shape)
-                                            for new, old in zip(state, (window, t, logits, cache),
-                                                                strict=True))
+                window, t, logits, cache = (
+                    tf.ensure_shape(new, old.shape)
+                    for new, old in zip((new_window, new_t, *state), (window, t, logits, cache),
+                                        strict=True))
                 return i + 1, window, t, logits, cache, out, ended
 
             def going(i, window, t, logits, cache, out, ended):
@@ -519,18 +523,6 @@ def _fused_sample(model, windows, max_new_tokens, uniforms, real, *, temperature
         done += count
         if count < n:  # every row has ended
             break
-        if done < max_new_tokens:
-            # The next call starts where this one stopped, sampling from a fresh read of the
-            # window (the same logits as the cached step it replaces, up to rounding).
-            window, t = np.array(window), np.int32(t)
-            next_token = pieces[-1][:, -1]
-            if t < length:
-                window[:, t] = next_token
-                t = np.int32(t + 1)
-            else:
-                kept = np.concatenate([window[:, shift + 1 :], next_token[:, None]], axis=1)
-                window = np.pad(kept, ((0, 0), (0, shift))).astype("int32")
-                t = np.int32(length - shift)
     return np.concatenate(pieces, axis=1).astype(np.int64)
 
 
